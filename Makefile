@@ -1,0 +1,94 @@
+# vmm: one binary, built from the folders below. `make help` lists targets.
+CC	?= gcc
+BUILD	:= build
+VMM	:= $(BUILD)/vmm
+
+WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wvla
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=gnu11 $(WARN) -I. -D_GNU_SOURCE -pthread -fno-strict-aliasing \
+	   -MMD -MP
+LDLIBS	+= -pthread
+
+# Everything except main() goes into the objects unit tests link against.
+LIB_SRCS := $(wildcard cpu/*.c mmio/*.c devices/*.c virtio/*.c emul/*.c \
+			enlight/*.c bios/*.c config/*.c)
+SRCS	:= vmm.c $(LIB_SRCS)
+OBJS	:= $(SRCS:%.c=$(BUILD)/obj/%.o)
+
+# Unit tests: cmocka under AddressSanitizer and UBSan.
+SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+
+# Debian packages: building, testing, and the test guests' peers.
+DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev
+DEB_TEST  := libcmocka-dev qemu-system-x86 busybox-static cpio xz-utils
+DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
+
+.PHONY: all run test unit integration bench deps help clean guest fuzz format
+all: $(VMM) guest
+
+help:
+	@echo "make           build $(VMM) and the test guests"
+	@echo "make run       build and boot the default guest on this terminal"
+	@echo "make test      build and run every test (unit under ASan/UBSan, integration on /dev/kvm)"
+	@echo "make bench     run the benchmarks (ratios against QEMU; asserts nothing)"
+	@echo "make deps      install missing Debian packages (as root)"
+
+$(VMM): $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(BUILD)/libvmm-asan.a: $(ASAN_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libvmm-asan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(BUILD)/libvmm-asan.a -lcmocka $(LDLIBS)
+
+include tests/guest/guest.mk
+
+# `make deps`: install what is missing; say what to run when not root.
+deps:
+	@missing=$$(for p in $(DEB_ALL); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing $$missing"; \
+		apt-get install -y -q $$missing >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q $$missing; }; \
+	else \
+		echo "deps: missing Debian packages: $$missing"; \
+		echo "deps: run 'sudo make deps' (or sudo apt-get install $$missing)"; exit 1; \
+	fi
+
+unit: deps $(UNIT_BINS)
+	@tests/unit/run.sh $(UNIT_BINS)
+
+integration: deps $(VMM) guest
+	@tests/integration/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+bench: deps $(VMM) guest
+	@tests/bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	clang-format -i $(SRCS) $(wildcard */*.h tests/unit/*.c)
+
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)

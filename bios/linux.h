@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Direct Linux boot: bzImage (boot protocol >= 2.06) entered at its 64-bit entry. */
+#ifndef VMM_BIOS_LINUX_H
+#define VMM_BIOS_LINUX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu/vcpu.h"
+
+struct vm;
+
+struct kernel_image {
+	const char *path;
+	uint8_t *data;
+	size_t size;
+};
+
+/*
+ * Read and check a bzImage. Returns 0, or a vmm exit status after one error
+ * line on stderr (missing, unreadable, not a bzImage, truncated, too old).
+ */
+int linux_read_kernel(struct kernel_image *k, const char *path);
+/* The checks alone, on a buffer: NULL when fine, else what is wrong. */
+const char *linux_check(const uint8_t *data, size_t size);
+void linux_free_kernel(struct kernel_image *k);
+
+/*
+ * Lay the kernel, initrd, command line, boot_params, page tables and GDT
+ * out in guest memory and say where the BSP starts. The e820 map comes from
+ * bios/e820.c. Returns 0 or a vmm exit status after one error line.
+ */
+int linux_load(struct vm *vm, const struct kernel_image *k, const char *initrd,
+	       const char *cmdline, struct boot_entry *entry);
+
+#endif

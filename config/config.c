@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Command line and config file. Both go through one table of keys, so a
+ * flag `--mem 1G` and a config line `mem = 1G` are the same thing. Every
+ * error is one line naming the key and quoting the offending text.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+
+#include "config/config.h"
+
+#define MIN_MEM (8ULL << 20)	/* room for the boot layout below 1 MiB and a kernel */
+#define MAX_MEM (1ULL << 46)	/* 64 TiB: the guest-physical space we lay out */
+#define MAX_CPUS 255		/* xAPIC IDs in the MP table and MADT */
+#define MAX_CONFIG_DEPTH 8
+
+enum key_type { K_STRING, K_SIZE, K_UINT, K_BOOL, K_SERIAL, K_ON_RESET, K_CONFIG };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	const char *arg;	/* shown in --help; NULL for flags without a value */
+	const char *help;
+};
+
+static const struct key keys[] = {
+	{ "kernel", K_STRING, "FILE", "Linux bzImage to boot (boot protocol >= 2.06)" },
+	{ "initrd", K_STRING, "FILE", "initial ramdisk" },
+	{ "append", K_STRING, "CMDLINE", "kernel command line" },
+	{ "mem", K_SIZE, "SIZE", "guest RAM, e.g. 512M, 2G (plain numbers are MiB; default 512M)" },
+	{ "cpus", K_UINT, "N", "number of vCPUs, 1-255 (default 1)" },
+	{ "serial", K_SERIAL, "stdio|file:PATH|none", "where COM1 goes (default stdio)" },
+	{ "timeout", K_UINT, "SECONDS", "stop the guest after this long; exit status 124" },
+	{ "stats", K_BOOL, NULL, "print exit statistics per device when vmm exits" },
+	{ "on-reset", K_ON_RESET, "exit|reboot", "what a guest reset does (default reboot)" },
+	{ "config", K_CONFIG, "FILE", "read more keys from FILE: one 'key = value' per line" },
+};
+
+static int config_depth;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vmm --kernel FILE [options]\n\n"
+		   "Boots a guest on /dev/kvm with its serial console on this terminal.\n"
+		   "Ctrl-A x quits, Ctrl-A h lists the console keys.\n\nOptions:\n");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "--%s%s%s", keys[i].name, keys[i].arg ? " " : "",
+			 keys[i].arg ? keys[i].arg : "");
+		fprintf(f, "  %-32s %s\n", left, keys[i].help);
+	}
+	fprintf(f, "  %-32s %s\n  %-32s %s\n", "--help", "this text", "--version",
+		"print the version");
+	fprintf(f, "\nA config file (--config) takes the same keys without the dashes:\n"
+		   "  # vm.conf\n  kernel = bzImage\n  mem = 1G\n  cpus = 2\n  stats = yes\n"
+		   "Keys apply in order; a later flag overrides an earlier one.\n\n"
+		   "Exit status: 0 guest power-off; (v << 1) | 1 when the guest writes v to\n"
+		   "port 0xf4; 1 host error; 2 usage error; 4 guest reset with --on-reset exit;\n"
+		   "8 guest crash; 124 --timeout; 128+N killed by signal N.\n");
+}
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->mem_size = 512ULL << 20;
+	c->cpus = 1;
+	c->serial = "stdio";
+	c->on_reset = ON_RESET_REBOOT;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 20;	/* a plain number means MiB, as in QEMU */
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	case 'B': shift = 0; end++; break;
+	default:
+		return -EINVAL;
+	}
+	if (shift && (*end == 'i' || *end == 'I'))
+		end++;
+	if (shift && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "yes", "on", "true" };
+	static const char *const no[] = { "0", "no", "off", "false" };
+
+	for (int i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i]))
+			return *out = true, 0;
+		if (!strcasecmp(s, no[i]))
+			return *out = false, 0;
+	}
+	return -EINVAL;
+}
+
+static uint64_t host_memory(void)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si) < 0)
+		return MAX_MEM;
+	return ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+}
+
+static int config_file(struct config *c, const char *path);
+
+static int check_mem(uint64_t v, const char *text)
+{
+	uint64_t host = host_memory();
+
+	if (v < MIN_MEM) {
+		fprintf(stderr, "vmm: --mem '%s' is too small: at least 8M\n", text);
+		return -1;
+	}
+	if (v > MAX_MEM || v > host) {
+		fprintf(stderr, "vmm: --mem '%s' is too large: this host has %" PRIu64
+				" MiB of RAM and swap\n", text, host >> 20);
+		return -1;
+	}
+	return 0;
+}
+
+/* Apply one key. @val may be NULL only for K_BOOL. Strings are kept, not copied. */
+static int config_set(struct config *c, const struct key *k, const char *val)
+{
+	uint64_t size;
+	unsigned int u;
+	bool b;
+
+	switch (k->type) {
+	case K_STRING:
+		if (!*val && strcmp(k->name, "append")) {
+			fprintf(stderr, "vmm: --%s needs a value\n", k->name);
+			return -1;
+		}
+		if (!strcmp(k->name, "kernel"))
+			c->kernel = val;
+		else if (!strcmp(k->name, "initrd"))
+			c->initrd = val;
+		else
+			c->append = val;
+		return 0;
+	case K_SIZE:
+		if (config_parse_size(val, &size)) {
+			fprintf(stderr, "vmm: --%s: invalid size '%s' (examples: 512M, 2G)\n",
+				k->name, val);
+			return -1;
+		}
+		if (check_mem(size, val))
+			return -1;
+		c->mem_size = size;
+		return 0;
+	case K_UINT:
+		if (parse_uint(val, &u)) {
+			fprintf(stderr, "vmm: --%s: invalid number '%s'\n", k->name, val);
+			return -1;
+		}
+		if (!strcmp(k->name, "cpus")) {
+			if (u < 1 || u > MAX_CPUS) {
+				fprintf(stderr, "vmm: --cpus '%s' is out of range: 1 to %d\n", val,
+					MAX_CPUS);
+				return -1;
+			}
+			c->cpus = u;
+		} else {
+			c->timeout = u;
+		}
+		return 0;
+	case K_BOOL:
+		if (!val) {
+			b = true;
+		} else if (parse_bool(val, &b)) {
+			fprintf(stderr, "vmm: --%s: expected yes or no, got '%s'\n", k->name, val);
+			return -1;
+		}
+		c->stats = b;
+		return 0;
+	case K_SERIAL:
+		if (strcmp(val, "stdio") && strcmp(val, "none") &&
+		    (strncmp(val, "file:", 5) || !val[5])) {
+			fprintf(stderr, "vmm: --serial: expected stdio, none or file:PATH, got '%s'\n",
+				val);
+			return -1;
+		}
+		c->serial = val;
+		return 0;
+	case K_ON_RESET:
+		if (!strcmp(val, "exit")) {
+			c->on_reset = ON_RESET_EXIT;
+		} else if (!strcmp(val, "reboot")) {
+			c->on_reset = ON_RESET_REBOOT;
+		} else {
+			fprintf(stderr, "vmm: --on-reset: expected exit or reboot, got '%s'\n", val);
+			return -1;
+		}
+		return 0;
+	case K_CONFIG:
+		return config_file(c, val);
+	}
+	return -1;
+}
+
+static const struct key *key_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i].name) == len && !strncmp(keys[i].name, name, len))
+			return &keys[i];
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* One line: "key = value", "key value", or a bare boolean "key". */
+static int config_line(struct config *c, const char *path, int lineno, char *line)
+{
+	char *key = trim(line), *val, *p;
+	const struct key *k;
+	size_t klen;
+
+	if (!*key || *key == '#')
+		return 0;
+	for (p = key; *p && !isspace((unsigned char)*p) && *p != '='; p++)
+		;
+	klen = p - key;
+	val = p;
+	while (isspace((unsigned char)*val))
+		val++;
+	if (*val == '=')
+		val++;
+	val = trim(val);
+	/* A quoted value keeps its inner spaces: append = "console=ttyS0 quiet" */
+	if (*val == '"' && strlen(val) >= 2 && val[strlen(val) - 1] == '"') {
+		val[strlen(val) - 1] = '\0';
+		val++;
+	}
+	k = key_find(key, klen);
+	if (!k) {
+		key[klen] = '\0';
+		fprintf(stderr, "vmm: %s:%d: unknown key '%s'\n", path, lineno, key);
+		return -1;
+	}
+	if (!*val && k->type == K_BOOL)
+		return config_set(c, k, NULL);
+	if (!*val && k->type != K_STRING) {
+		fprintf(stderr, "vmm: %s:%d: '%s' needs a value\n", path, lineno, k->name);
+		return -1;
+	}
+	return config_set(c, k, strdup(val));
+}
+
+static int config_file(struct config *c, const char *path)
+{
+	char line[4096];
+	int lineno = 0, ret = 0;
+	FILE *f;
+
+	if (++config_depth > MAX_CONFIG_DEPTH) {
+		fprintf(stderr, "vmm: --config '%s': config files nest too deeply\n", path);
+		config_depth--;
+		return -1;
+	}
+	f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "vmm: --config '%s': %s\n", path, strerror(errno));
+		config_depth--;
+		return -1;
+	}
+	while (!ret && fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			fprintf(stderr, "vmm: %s:%d: line too long\n", path, lineno);
+			ret = -1;
+			break;
+		}
+		ret = config_line(c, path, lineno, line);
+	}
+	fclose(f);
+	config_depth--;
+	return ret;
+}
+
+int config_parse(struct config *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *name, *eq, *val = NULL;
+		const struct key *k;
+
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			return 1;
+		}
+		if (!strcmp(arg, "--version")) {
+			printf("vmm %s\n", VMM_VERSION);
+			return 1;
+		}
+		if (strncmp(arg, "--", 2) || !arg[2]) {
+			fprintf(stderr, "vmm: unexpected argument '%s' (try --help)\n", arg);
+			return -1;
+		}
+		name = arg + 2;
+		eq = strchr(name, '=');
+		k = key_find(name, eq ? (size_t)(eq - name) : strlen(name));
+		if (!k) {
+			fprintf(stderr, "vmm: unknown option '%s' (try --help)\n", arg);
+			return -1;
+		}
+		if (eq) {
+			val = eq + 1;
+		} else if (k->arg) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "vmm: --%s needs a value (%s)\n", k->name, k->arg);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (config_set(c, k, val))
+			return -1;
+	}
+	if (!c->kernel) {
+		fprintf(stderr, "vmm: no --kernel given (try --help)\n");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One thread per vCPU running KVM_RUN. Every exit is handled here: port and
+ * MMIO accesses go to the bus, machine events to cpu/vm.c. Application
+ * processors need no special start: the in-kernel LAPIC holds them in
+ * KVM_RUN until the guest sends INIT/SIPI.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <asm/processor-flags.h>
+
+#include "config/status.h"
+#include "cpu/vcpu.h"
+#include "cpu/vm.h"
+#include "mmio/bus.h"
+
+/* MSR numbers (arch/x86/include/asm/msr-index.h is not a UAPI header). */
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_IA32_CR_PAT 0x277
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SYSCALL_MASK 0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_IA32_TSC 0x10
+#define MISC_ENABLE_FAST_STRING (1ULL << 0)
+#define PAT_POWER_ON 0x0007040600070406ULL
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+
+struct vcpu *vcpu_create(struct vm *vm, unsigned int id)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+	int sz;
+
+	if (!v)
+		return NULL;
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+	if (v->fd < 0) {
+		fprintf(stderr, "vmm: cannot create vCPU %u: %s\n", id, strerror(errno));
+		free(v);
+		return NULL;
+	}
+	sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	v->run = sz > 0 ? mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0) :
+			  MAP_FAILED;
+	if (v->run == MAP_FAILED) {
+		fprintf(stderr, "vmm: cannot map vCPU %u state: %s\n", id, strerror(errno));
+		close(v->fd);
+		free(v);
+		return NULL;
+	}
+	v->run_size = sz;
+	return v;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (!v)
+		return;
+	munmap(v->run, v->run_size);
+	close(v->fd);
+	free(v);
+}
+
+int vcpu_set_cpuid(struct vcpu *v)
+{
+	struct kvm_cpuid2 *c = cpuid_for_vcpu(v->vm->supported_cpuid, v->id, v->vm->nr_vcpus);
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	ret = ioctl(v->fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
+	free(c);
+	return ret;
+}
+
+static int vcpu_set_msrs(struct vcpu *v)
+{
+	static const struct {
+		uint32_t index;
+		uint64_t data;
+	} init[] = {
+		{ MSR_IA32_SYSENTER_CS, 0 },	  { MSR_IA32_SYSENTER_ESP, 0 },
+		{ MSR_IA32_SYSENTER_EIP, 0 },	  { MSR_STAR, 0 },
+		{ MSR_LSTAR, 0 },		  { MSR_CSTAR, 0 },
+		{ MSR_SYSCALL_MASK, 0 },	  { MSR_KERNEL_GS_BASE, 0 },
+		{ MSR_IA32_TSC, 0 },		  { MSR_IA32_CR_PAT, PAT_POWER_ON },
+		{ MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
+	};
+	size_t n = sizeof(init) / sizeof(init[0]);
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + n * sizeof(m->entries[0]));
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	m->nmsrs = n;
+	for (size_t i = 0; i < n; i++) {
+		m->entries[i].index = init[i].index;
+		m->entries[i].data = init[i].data;
+	}
+	/* KVM_SET_MSRS returns how many it set; a host without one is not fatal. */
+	ret = ioctl(v->fd, KVM_SET_MSRS, m);
+	free(m);
+	return ret < 0 ? -errno : 0;
+}
+
+static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+{
+	*s = (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .dpl = 0, .db = code ? 0 : 1, .s = 1, .l = code ? 1 : 0, .g = 1,
+	};
+}
+
+int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { 0 };
+	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+	int ret;
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	/* Long mode, paging on the loader's identity map, flat segments (boot.rst). */
+	set_seg(&sregs.cs, 0x10, 0xb, true);
+	set_seg(&sregs.ds, 0x18, 0x3, false);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.tr = (struct kvm_segment){ .selector = 0x20, .limit = 0x67, .type = 0xb,
+					 .present = 1 };
+	sregs.ldt = (struct kvm_segment){ .type = 2, .present = 1, .limit = 0xffff,
+					  .unusable = 1 };
+	sregs.gdt.base = e->gdt;
+	sregs.gdt.limit = e->gdt_limit;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;
+	sregs.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
+	sregs.cr3 = e->cr3;
+	sregs.cr4 = X86_CR4_PAE;
+	sregs.efer = EFER_LME | EFER_LMA;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+	regs.rip = e->rip;
+	regs.rsi = e->rsi;
+	regs.rsp = e->rsp;
+	regs.rflags = X86_EFLAGS_FIXED;
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	if (ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
+		return -errno;
+	ret = vcpu_set_msrs(v);
+	return ret;
+}
+
+void vcpu_dump_regs(struct vcpu *v, FILE *f)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
+		fprintf(f, "vmm: vCPU %u: cannot read registers: %s\n", v->id, strerror(errno));
+		return;
+	}
+	fprintf(f,
+		"vCPU %u registers:\n"
+		" rip %016llx rsp %016llx rflags %016llx\n"
+		" rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
+		" rsi %016llx rdi %016llx rbp %016llx\n"
+		" r8  %016llx r9  %016llx r10 %016llx r11 %016llx\n"
+		" r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n"
+		" cs %04x (base %llx l%d db%d dpl%d) ss %04x ds %04x es %04x fs %04x gs %04x\n"
+		" cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %llx\n"
+		" gdt %llx/%x idt %llx/%x tr %04x apic_base %llx\n",
+		v->id, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp,
+		r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cs.selector, s.cs.base,
+		s.cs.l, s.cs.db, s.cs.dpl, s.ss.selector, s.ds.selector, s.es.selector,
+		s.fs.selector, s.gs.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.gdt.base,
+		s.gdt.limit, s.idt.base, s.idt.limit, s.tr.selector, s.apic_base);
+}
+
+static void vcpu_crash(struct vcpu *v, const char *fmt, const char *detail)
+{
+	fprintf(stderr, "vmm: guest crash on vCPU %u: %s%s\n", v->id, fmt, detail ? detail : "");
+	vcpu_dump_regs(v, stderr);
+	vm_request_exit(v->vm, VMM_EXIT_CRASH, NULL);
+}
+
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* String I/O (rep ins/outs) arrives as count items in one exit. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+		bus_access(BUS_PIO, run->io.port, data, run->io.size, out);
+}
+
+static void handle_internal_error(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	char detail[256];
+	int n;
+
+	n = snprintf(detail, sizeof(detail), " (suberror %u", run->internal.suberror);
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+		/* With KVM_CAP_EXIT_ON_EMULATION_FAILURE, data[] carries the bytes. */
+		n += snprintf(detail + n, sizeof(detail) - n, ", emulation failure");
+		if (run->emulation_failure.ndata >= 3 &&
+		    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+			n += snprintf(detail + n, sizeof(detail) - n, ", insn");
+			for (unsigned int i = 0; i < run->emulation_failure.insn_size && i < 15 &&
+						 n < (int)sizeof(detail) - 4;
+			     i++)
+				n += snprintf(detail + n, sizeof(detail) - n, " %02x",
+					      run->emulation_failure.insn_bytes[i]);
+		}
+	}
+	snprintf(detail + n, sizeof(detail) - n, ")");
+	vcpu_crash(v, "KVM internal error", detail);
+}
+
+static void handle_system_event(struct vcpu *v)
+{
+	switch (v->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_exit(v->vm, VMM_EXIT_POWEROFF, NULL);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_reset(v->vm, "system event reset");
+		break;
+	default:
+		vcpu_crash(v, "system event crash", NULL);
+		break;
+	}
+}
+
+/* One exit; returns false when this vCPU must stop running. */
+static bool vcpu_handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	char why[64];
+
+	if (run->exit_reason < VCPU_EXIT_REASONS)
+		atomic_fetch_add_explicit(&v->exits[run->exit_reason], 1, memory_order_relaxed);
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		return true;
+	case KVM_EXIT_MMIO:
+		bus_access(BUS_MMIO, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+			   run->mmio.is_write);
+		return true;
+	case KVM_EXIT_HLT:
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		/* A triple fault. A PC would reset; for CI a crash report is worth more. */
+		vcpu_crash(v, "triple fault", NULL);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		handle_system_event(v);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		handle_internal_error(v);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(why, sizeof(why), " (hardware reason %#llx)",
+			 run->fail_entry.hardware_entry_failure_reason);
+		vcpu_crash(v, "VM entry failed", why);
+		return false;
+	default:
+		snprintf(why, sizeof(why), " %u", run->exit_reason);
+		vcpu_crash(v, "unexpected KVM exit reason", why);
+		return false;
+	}
+}
+
+static void kick_handler(int sig)
+{
+	/* Only there so the signal interrupts KVM_RUN with EINTR. */
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	sigset_t set;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	pthread_setname_np(pthread_self(), name);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!atomic_load(&v->vm->stopping)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				v->run->immediate_exit = 0;
+				continue;
+			}
+			fprintf(stderr, "vmm: vCPU %u: KVM_RUN: %s\n", v->id, strerror(errno));
+			vm_request_exit(v->vm, VMM_EXIT_HOST_ERROR, NULL);
+			break;
+		}
+		if (!vcpu_handle_exit(v))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	static bool handler_set;
+	int ret;
+
+	if (!handler_set) {
+		struct sigaction sa = { .sa_handler = kick_handler };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: KVM_RUN must see EINTR */
+		handler_set = true;
+	}
+	ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	return -ret;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	v->run->immediate_exit = 1;
+	pthread_kill(v->thread, SIGUSR1);
+}
+
+void vcpu_join(struct vcpu *v)
+{
+	pthread_join(v->thread, NULL);
+}
+
+static const char *const exit_names[VCPU_EXIT_REASONS] = {
+	[KVM_EXIT_IO] = "io",		  [KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_HLT] = "hlt",		  [KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_SHUTDOWN] = "shutdown", [KVM_EXIT_SYSTEM_EVENT] = "system_event",
+	[KVM_EXIT_INTERNAL_ERROR] = "internal_error", [KVM_EXIT_FAIL_ENTRY] = "fail_entry",
+	[KVM_EXIT_DEBUG] = "debug",
+};
+
+void vcpu_print_stats(struct vm *vm, FILE *f)
+{
+	fprintf(f, "%-6s %-16s %12s\n", "vcpu", "exit reason", "count");
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (!v)
+			continue;
+		for (int r = 0; r < VCPU_EXIT_REASONS; r++) {
+			uint64_t n = atomic_load(&v->exits[r]);
+			char num[16];
+
+			if (!n)
+				continue;
+			snprintf(num, sizeof(num), "%d", r);
+			fprintf(f, "%-6u %-16s %12" PRIu64 "\n", i,
+				exit_names[r] ? exit_names[r] : num, n);
+		}
+	}
+}

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The KVM VM: /dev/kvm checks with errors a user can act on, VM creation
+ * with the in-kernel irqchip and PIT, guest memory, vCPUs, and the
+ * machine-event handshake between vCPU/device threads and the main thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "bios/layout.h"
+#include "config/status.h"
+#include "cpu/vcpu.h"
+#include "cpu/vm.h"
+
+#define KVM_DEVICE "/dev/kvm"
+
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+};
+
+static int kvm_open(struct vm *vm)
+{
+	int api;
+
+	vm->kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		int e = errno;
+
+		if (e == ENOENT || e == ENODEV || e == ENXIO)
+			fprintf(stderr, "vmm: no /dev/kvm: KVM is not available on this host "
+					"(load kvm_intel or kvm_amd, or enable nested virtualisation)\n");
+		else if (e == EACCES || e == EPERM)
+			fprintf(stderr, "vmm: /dev/kvm: permission denied "
+					"(add your user to the 'kvm' group, or run as root)\n");
+		else
+			fprintf(stderr, "vmm: /dev/kvm: %s\n", strerror(e));
+		return VMM_EXIT_HOST_ERROR;
+	}
+	api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (api != KVM_API_VERSION) {
+		fprintf(stderr, "vmm: /dev/kvm speaks KVM API %d; vmm needs %d\n", api,
+			KVM_API_VERSION);
+		return VMM_EXIT_HOST_ERROR;
+	}
+	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
+			fprintf(stderr, "vmm: this host's KVM lacks %s, which vmm needs\n",
+				required_caps[i].name);
+			return VMM_EXIT_HOST_ERROR;
+		}
+	}
+	return 0;
+}
+
+static int check_cpus(struct vm *vm)
+{
+	int max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+
+	if (max <= 0)
+		max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (max <= 0)
+		max = 4;	/* what KVM guarantees without the capability */
+	if (vm->cfg->cpus > (unsigned int)max) {
+		fprintf(stderr, "vmm: --cpus %u is above this host's KVM limit of %d\n",
+			vm->cfg->cpus, max);
+		return VMM_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The per-boot part: a fresh KVM VM over the same guest memory. */
+static int vm_setup_kvm(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t ident = LAYOUT_IDENT_MAP;
+	const char *what;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		what = "KVM_CREATE_VM";
+		goto fail;
+	}
+	what = "KVM_SET_IDENTITY_MAP_ADDR";
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0)
+		goto fail;
+	what = "KVM_SET_TSS_ADDR";
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_TSS) < 0)
+		goto fail;
+	what = "KVM_CREATE_IRQCHIP";
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		goto fail;
+	what = "KVM_CREATE_PIT2";
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		goto fail;
+	/* Hand instructions KVM cannot emulate to user space with their bytes. */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_ON_EMULATION_FAILURE) > 0) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE,
+					      .args = { 1 } };
+
+		ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap);
+	}
+	what = "KVM_SET_USER_MEMORY_REGION";
+	errno = 0;
+	if (mem_register(&vm->mem, vm->vm_fd) < 0)
+		goto fail;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i] = vcpu_create(vm, i);
+		if (!vm->vcpus[i])
+			return VMM_EXIT_HOST_ERROR;
+		if (vcpu_set_cpuid(vm->vcpus[i]) < 0) {
+			what = "KVM_SET_CPUID2";
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	fprintf(stderr, "vmm: %s: %s\n", what, strerror(errno));
+	return VMM_EXIT_HOST_ERROR;
+}
+
+int vm_create(struct vm *vm, const struct config *cfg)
+{
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->cfg = cfg;
+	vm->nr_vcpus = cfg->cpus;
+	pthread_mutex_init(&vm->event_lock, NULL);
+	pthread_cond_init(&vm->event_cond, NULL);
+
+	ret = kvm_open(vm);
+	if (!ret)
+		ret = check_cpus(vm);
+	if (ret)
+		return ret;
+	vm->supported_cpuid = cpuid_supported(vm->kvm_fd);
+	if (!vm->supported_cpuid) {
+		fprintf(stderr, "vmm: KVM_GET_SUPPORTED_CPUID: %s\n", strerror(errno));
+		return VMM_EXIT_HOST_ERROR;
+	}
+	ret = mem_init(&vm->mem, cfg->mem_size);
+	if (ret) {
+		fprintf(stderr, "vmm: cannot allocate %llu MiB of guest memory: %s\n",
+			(unsigned long long)(cfg->mem_size >> 20), strerror(-ret));
+		return VMM_EXIT_HOST_ERROR;
+	}
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return VMM_EXIT_HOST_ERROR;
+	return vm_setup_kvm(vm);
+}
+
+static void vm_close_kvm(struct vm *vm)
+{
+	for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
+		vcpu_destroy(vm->vcpus[i]);
+		vm->vcpus[i] = NULL;
+	}
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	vm->vm_fd = -1;
+}
+
+int vm_recreate(struct vm *vm)
+{
+	vm_close_kvm(vm);
+	atomic_store(&vm->stopping, false);
+	pthread_mutex_lock(&vm->event_lock);
+	vm->event = VM_EVENT_NONE;
+	pthread_mutex_unlock(&vm->event_lock);
+	return vm_setup_kvm(vm);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	vm_close_kvm(vm);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	mem_free(&vm->mem);
+	free(vm->supported_cpuid);
+	vm->supported_cpuid = NULL;
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->kvm_fd = -1;
+}
+
+void vm_irq_line(struct vm *vm, unsigned int gsi, int level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		fprintf(stderr, "vmm: KVM_IRQ_LINE %u: %s\n", gsi, strerror(errno));
+}
+
+static void vm_post_event(struct vm *vm, enum vm_event ev, int status, const char *why)
+{
+	pthread_mutex_lock(&vm->event_lock);
+	if (vm->event != VM_EVENT_EXIT) {	/* an exit overrides a pending reset */
+		if (why)
+			fprintf(stderr, "vmm: %s\n", why);
+		vm->event = ev;
+		vm->exit_status = status;
+		atomic_store(&vm->stopping, true);
+		pthread_cond_broadcast(&vm->event_cond);
+	}
+	pthread_mutex_unlock(&vm->event_lock);
+}
+
+void vm_request_exit(struct vm *vm, int status, const char *why)
+{
+	vm_post_event(vm, VM_EVENT_EXIT, status, why);
+}
+
+void vm_request_reset(struct vm *vm, const char *why)
+{
+	if (vm->cfg->on_reset == ON_RESET_EXIT)
+		vm_post_event(vm, VM_EVENT_EXIT, VMM_EXIT_RESET, why);
+	else
+		vm_post_event(vm, VM_EVENT_RESET, 0, why);
+}
+
+enum vm_event vm_wait_event(struct vm *vm)
+{
+	enum vm_event ev;
+
+	pthread_mutex_lock(&vm->event_lock);
+	while (vm->event == VM_EVENT_NONE)
+		pthread_cond_wait(&vm->event_cond, &vm->event_lock);
+	ev = vm->event;
+	pthread_mutex_unlock(&vm->event_lock);
+	return ev;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The virtual machine: the KVM VM, its memory, vCPUs and machine-wide
+ * events (power-off, reset, crash). Devices get a struct vm * at init.
+ */
+#ifndef VMM_CPU_VM_H
+#define VMM_CPU_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bios/tables.h"
+#include "config/config.h"
+#include "mmio/mem.h"
+
+struct vcpu;
+
+enum vm_event {
+	VM_EVENT_NONE,
+	VM_EVENT_EXIT,	/* stop and exit with vm->exit_status */
+	VM_EVENT_RESET, /* guest asked for a reset and --on-reset reboot */
+};
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	const struct config *cfg;
+	struct guest_mem mem;
+	unsigned int nr_vcpus;
+	struct vcpu **vcpus;
+	struct kvm_cpuid2 *supported_cpuid;
+
+	/* Filled by devices at init, read by the table builders. */
+	struct platform_info platform;
+
+	/* Machine events: first request wins, the main thread acts on it. */
+	pthread_mutex_t event_lock;
+	pthread_cond_t event_cond;
+	enum vm_event event;
+	int exit_status;
+	atomic_bool stopping;	/* vCPUs must leave KVM_RUN and park */
+};
+
+/* Open /dev/kvm, check it, create the VM, irqchip, PIT and memory. */
+int vm_create(struct vm *vm, const struct config *cfg);
+void vm_destroy(struct vm *vm);
+
+/* Drive an in-kernel irqchip input (ISA IRQ n is GSI n). */
+void vm_irq_line(struct vm *vm, unsigned int gsi, int level);
+
+/*
+ * Ask the machine to stop and vmm to exit with @status; @why is logged
+ * when it is not a plain power-off. Safe from any thread, first one wins.
+ */
+void vm_request_exit(struct vm *vm, int status, const char *why);
+/* A guest reset request (i8042, ACPI reset register); honours --on-reset. */
+void vm_request_reset(struct vm *vm, const char *why);
+/* Main thread: wait for the next machine event. */
+enum vm_event vm_wait_event(struct vm *vm);
+/* Reboot: a fresh KVM VM and vCPUs over the same memory (vCPUs must be joined). */
+int vm_recreate(struct vm *vm);
+
+#endif

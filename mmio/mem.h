@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest RAM. One host mapping, cut into at most two guest-physical ranges:
+ * [0, low) below the PCI hole and [4 GiB, 4 GiB + high) above it.
+ *
+ * mem_ptr() is the only way to turn a guest-physical address into a host
+ * pointer. It checks the whole range (address + length, overflow included)
+ * and returns NULL unless every byte is inside one RAM range.
+ */
+#ifndef VMM_MMIO_MEM_H
+#define VMM_MMIO_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEM_PCI_HOLE_START 0xc0000000ULL /* 3 GiB: low RAM ends here at most */
+#define MEM_4G 0x100000000ULL
+#define MEM_MAX_RANGES 2
+
+struct mem_range {
+	uint64_t gpa;	/* first guest-physical byte */
+	uint64_t size;	/* bytes */
+	uint8_t *hva;	/* host address of gpa */
+};
+
+struct guest_mem {
+	uint8_t *base;	/* the host mapping of all of RAM */
+	uint64_t size;	/* total RAM */
+	int nr_ranges;
+	struct mem_range ranges[MEM_MAX_RANGES];
+};
+
+/* Map @size bytes of anonymous memory and lay out the ranges. 0 or -errno. */
+int mem_init(struct guest_mem *m, uint64_t size);
+void mem_free(struct guest_mem *m);
+/* Register each range as a KVM memory slot. 0 or -errno. */
+int mem_register(const struct guest_mem *m, int vm_fd);
+
+/* Host pointer for [gpa, gpa + len) or NULL if any byte is outside RAM. */
+void *mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+bool mem_valid(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+/* Copy in/out; 0 or -EFAULT when the range is not entirely RAM. */
+int mem_read(const struct guest_mem *m, uint64_t gpa, void *buf, uint64_t len);
+int mem_write(const struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t len);
+/* End of RAM below the PCI hole (the low range's end). */
+uint64_t mem_low_end(const struct guest_mem *m);
+
+#endif
