@@ -231,5 +231,6 @@ int main(int argc, char **argv)
 	}
 	vm_destroy(vm);
 	linux_free_kernel(&kernel);
+	config_free(&cfg);
 	return ret;
 }

@@ -42,7 +42,36 @@ static const struct key keys[] = {
 	{ "config", K_CONFIG, "FILE", "read more keys from FILE: one 'key = value' per line" },
 };
 
+struct config_str {
+	struct config_str *next;
+	char s[];
+};
+
 static int config_depth;
+
+/* A config-file value lives as long as the config (flags point into argv). */
+static const char *config_keep(struct config *c, const char *val)
+{
+	size_t n = strlen(val) + 1;
+	struct config_str *o = malloc(sizeof(*o) + n);
+
+	if (!o)
+		return NULL;
+	memcpy(o->s, val, n);
+	o->next = c->owned;
+	c->owned = o;
+	return o->s;
+}
+
+void config_free(struct config *c)
+{
+	while (c->owned) {
+		struct config_str *next = c->owned->next;
+
+		free(c->owned);
+		c->owned = next;
+	}
+}
 
 static void usage(FILE *f)
 {
@@ -301,7 +330,12 @@ static int config_line(struct config *c, const char *path, int lineno, char *lin
 		fprintf(stderr, "vmm: %s:%d: '%s' needs a value\n", path, lineno, k->name);
 		return -1;
 	}
-	return config_set(c, k, strdup(val));
+	val = (char *)config_keep(c, val);
+	if (!val) {
+		fprintf(stderr, "vmm: %s:%d: out of memory\n", path, lineno);
+		return -1;
+	}
+	return config_set(c, k, val);
 }
 
 static int config_file(struct config *c, const char *path)

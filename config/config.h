@@ -20,6 +20,7 @@ struct config {
 	unsigned int timeout;	/* seconds, 0 = none */
 	bool stats;
 	enum on_reset on_reset;
+	struct config_str *owned;	/* values read from config files */
 };
 
 /* Defaults: 512 MiB, 1 vCPU, serial on stdio, reboot on reset. */
@@ -30,6 +31,8 @@ void config_defaults(struct config *c);
  * (the caller exits with VMM_EXIT_USAGE).
  */
 int config_parse(struct config *c, int argc, char **argv);
+/* Free what config files allocated. */
+void config_free(struct config *c);
 /* Parse one size such as 512M, 2G, 1048576 (bytes unless suffixed: M default). */
 int config_parse_size(const char *s, uint64_t *out);
 

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Command line and config file: good input parses, bad input is one quoted error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+
+static char errbuf[4096];
+
+/* Parse argv with stderr captured into errbuf. */
+static int parse(struct config *c, char **argv)
+{
+	int argc = 0, ret, saved = dup(2);
+	FILE *tmp = tmpfile();
+
+	while (argv[argc])
+		argc++;
+	config_free(c);
+	config_defaults(c);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	ret = config_parse(c, argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	memset(errbuf, 0, sizeof(errbuf));
+	if (fread(errbuf, 1, sizeof(errbuf) - 1, tmp)) {
+		/* captured */
+	}
+	fclose(tmp);
+	return ret;
+}
+
+#define ARGV(...) ((char *[]){ "vmm", __VA_ARGS__, NULL })
+
+static void expect_error(char **argv, const char *quoted)
+{
+	struct config c = { 0 };
+
+	assert_int_equal(parse(&c, argv), -1);
+	assert_non_null(strstr(errbuf, quoted));
+	/* exactly one line */
+	assert_non_null(strchr(errbuf, '\n'));
+	assert_null(strchr(strchr(errbuf, '\n') + 1, '\n'));
+	config_free(&c);
+}
+
+static void test_defaults_and_flags(void **state)
+{
+	struct config c = { 0 };
+
+	assert_int_equal(parse(&c, ARGV("--kernel", "bz")), 0);
+	assert_string_equal(c.kernel, "bz");
+	assert_int_equal(c.mem_size, 512ULL << 20);
+	assert_int_equal(c.cpus, 1);
+	assert_string_equal(c.serial, "stdio");
+	assert_int_equal(c.on_reset, ON_RESET_REBOOT);
+	assert_false(c.stats);
+
+	assert_int_equal(parse(&c, ARGV("--kernel=bz", "--mem", "2G", "--cpus=2", "--append",
+					"console=ttyS0 quiet", "--serial", "file:/tmp/x",
+					"--timeout", "30", "--stats", "--on-reset", "exit",
+					"--initrd", "rd")),
+			 0);
+	assert_int_equal(c.mem_size, 2ULL << 30);
+	assert_int_equal(c.cpus, 2);
+	assert_string_equal(c.append, "console=ttyS0 quiet");
+	assert_string_equal(c.serial, "file:/tmp/x");
+	assert_int_equal(c.timeout, 30);
+	assert_true(c.stats);
+	assert_int_equal(c.on_reset, ON_RESET_EXIT);
+	assert_string_equal(c.initrd, "rd");
+	assert_int_equal(parse(&c, ARGV("--kernel", "bz", "--stats=no")), 0);
+	assert_false(c.stats);
+}
+
+static void test_sizes(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(config_parse_size("512", &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+	assert_int_equal(config_parse_size("64K", &v), 0);
+	assert_int_equal(v, 64ULL << 10);
+	assert_int_equal(config_parse_size("1g", &v), 0);
+	assert_int_equal(v, 1ULL << 30);
+	assert_int_equal(config_parse_size("2GiB", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(config_parse_size("4096B", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_not_equal(config_parse_size("", &v), 0);
+	assert_int_not_equal(config_parse_size("abc", &v), 0);
+	assert_int_not_equal(config_parse_size("-1G", &v), 0);
+	assert_int_not_equal(config_parse_size("1X", &v), 0);
+	assert_int_not_equal(config_parse_size("1G2", &v), 0);
+	assert_int_not_equal(config_parse_size("99999999999999999999", &v), 0);
+	assert_int_not_equal(config_parse_size("99999999999T", &v), 0);	/* overflows */
+}
+
+static void test_bad_flags(void **state)
+{
+	expect_error(ARGV("--kernel", "bz", "--frobnicate"), "'--frobnicate'");
+	expect_error(ARGV("--kernel", "bz", "stray"), "'stray'");
+	expect_error(ARGV("--kernel", "bz", "--mem", "lots"), "'lots'");
+	expect_error(ARGV("--kernel", "bz", "--mem", "1M"), "'1M' is too small");
+	expect_error(ARGV("--kernel", "bz", "--mem", "64T"), "'64T' is too large");
+	expect_error(ARGV("--kernel", "bz", "--cpus", "0"), "--cpus '0'");
+	expect_error(ARGV("--kernel", "bz", "--cpus", "256"), "--cpus '256'");
+	expect_error(ARGV("--kernel", "bz", "--cpus", "two"), "'two'");
+	expect_error(ARGV("--kernel", "bz", "--cpus", "-1"), "'-1'");
+	expect_error(ARGV("--kernel", "bz", "--serial", "tcp:1"), "'tcp:1'");
+	expect_error(ARGV("--kernel", "bz", "--serial", "file:"), "'file:'");
+	expect_error(ARGV("--kernel", "bz", "--on-reset", "panic"), "'panic'");
+	expect_error(ARGV("--kernel", "bz", "--timeout", "soon"), "'soon'");
+	expect_error(ARGV("--kernel", "bz", "--stats=maybe"), "'maybe'");
+	expect_error(ARGV("--kernel"), "--kernel needs a value");
+	expect_error(ARGV("--mem", "1G"), "no --kernel");
+	expect_error(ARGV("--kernel", "bz", "--config", "/nonexistent/vm.conf"),
+		     "'/nonexistent/vm.conf'");
+}
+
+static void test_help_version(void **state)
+{
+	struct config c = { 0 };
+	int saved = dup(1);
+	FILE *null = fopen("/dev/null", "w");
+
+	fflush(stdout);
+	dup2(fileno(null), 1);
+	assert_int_equal(parse(&c, ARGV("--help")), 1);
+	assert_int_equal(parse(&c, ARGV("--version")), 1);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	fclose(null);
+}
+
+static char *write_conf(const char *text)
+{
+	static char path[] = "/tmp/vmm-test-XXXXXX";
+	int fd;
+
+	strcpy(path, "/tmp/vmm-test-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_config_file(void **state)
+{
+	struct config c = { 0 };
+	char *path = write_conf("# a VM\n\nkernel = /boot/bz\nmem=1G\ncpus 4\n"
+				"append = \"console=ttyS0 root=/dev/vda\"\nstats\n"
+				"  on-reset = exit   \n");
+
+	assert_int_equal(parse(&c, ARGV("--config", path)), 0);
+	assert_string_equal(c.kernel, "/boot/bz");
+	assert_int_equal(c.mem_size, 1ULL << 30);
+	assert_int_equal(c.cpus, 4);
+	assert_string_equal(c.append, "console=ttyS0 root=/dev/vda");
+	assert_true(c.stats);
+	assert_int_equal(c.on_reset, ON_RESET_EXIT);
+	/* Later flags override the file. */
+	assert_int_equal(parse(&c, ARGV("--config", path, "--cpus", "2")), 0);
+	assert_int_equal(c.cpus, 2);
+	unlink(path);
+	config_free(&c);
+
+	path = write_conf("kernel = bz\nmemory = 1G\n");
+	expect_error(ARGV("--config", path), ":2: unknown key 'memory'");
+	unlink(path);
+	path = write_conf("kernel = bz\ncpus = many\n");
+	expect_error(ARGV("--config", path), "'many'");
+	unlink(path);
+	path = write_conf("kernel = bz\ncpus =\n");
+	expect_error(ARGV("--config", path), ":2: 'cpus' needs a value");
+	unlink(path);
+}
+
+static void test_config_recursion(void **state)
+{
+	char *path = write_conf("");
+	char text[128];
+	FILE *f;
+
+	/* A file that includes itself must end in an error, not a stack overflow. */
+	snprintf(text, sizeof(text), "config = %s\n", path);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	expect_error(ARGV("--kernel", "bz", "--config", path), "nest too deeply");
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_flags),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_bad_flags),
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_config_recursion),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

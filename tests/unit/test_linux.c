@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The bzImage loader: header checks and the boot_params it fills. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <asm/bootparam.h>
+
+#include "bios/layout.h"
+#include "bios/linux.h"
+#include "config/status.h"
+#include "cpu/vm.h"
+
+#define SETUP_SECTS 4
+#define PM_SIZE 0x3000
+
+/* A synthetic bzImage: boot sector, setup, and a protected-mode part. */
+static uint8_t *make_bzimage(size_t *size, uint16_t version)
+{
+	size_t setup = (SETUP_SECTS + 1) * 512;
+	uint8_t *img = calloc(1, setup + PM_SIZE);
+	struct setup_header *h = (struct setup_header *)(img + 0x1f1);
+
+	h->setup_sects = SETUP_SECTS;
+	h->boot_flag = 0xaa55;
+	h->jump = 0x66eb;	/* header ends at 0x202 + 0x66 = 0x268 */
+	h->header = 0x53726448;
+	h->version = version;
+	h->loadflags = LOADED_HIGH;
+	h->code32_start = 0x100000;
+	h->syssize = PM_SIZE / 16;
+	h->initrd_addr_max = 0x7fffffff;
+	h->kernel_alignment = 0x200000;
+	h->cmdline_size = 255;
+	h->xloadflags = XLF_KERNEL_64;
+	h->pref_address = 0x1000000;
+	h->init_size = 0x400000;
+	for (size_t i = 0; i < PM_SIZE; i++)
+		img[setup + i] = (uint8_t)(i * 7);
+	*size = setup + PM_SIZE;
+	return img;
+}
+
+static void test_check(void **state)
+{
+	size_t size;
+	uint8_t *img = make_bzimage(&size, 0x020f);
+	struct setup_header *h = (struct setup_header *)(img + 0x1f1);
+
+	assert_null(linux_check(img, size));
+	assert_non_null(strstr(linux_check(img, size - 1), "truncated"));
+	assert_non_null(strstr(linux_check(img, 1000), "truncated"));
+	assert_non_null(strstr(linux_check(img, 100), "too small"));
+	assert_non_null(strstr(linux_check((const uint8_t *)"\177ELF\2\1\1", 7), "ELF"));
+	h->header = 0;
+	assert_non_null(strstr(linux_check(img, size), "not a bzImage"));
+	h->header = 0x53726448;
+	h->version = 0x0204;
+	assert_non_null(strstr(linux_check(img, size), "2.06"));
+	h->version = 0x020f;
+	h->loadflags = 0;
+	assert_non_null(strstr(linux_check(img, size), "zImage"));
+	h->loadflags = LOADED_HIGH;
+	h->xloadflags = 0;
+	assert_non_null(strstr(linux_check(img, size), "64-bit"));
+	h->xloadflags = XLF_KERNEL_64;
+	h->syssize = 0xffffffff;	/* claims more than the file has */
+	assert_non_null(strstr(linux_check(img, size), "truncated"));
+	free(img);
+}
+
+static void vm_with_mem(struct vm *vm, uint64_t size)
+{
+	static struct config cfg;
+
+	memset(vm, 0, sizeof(*vm));
+	config_defaults(&cfg);
+	vm->cfg = &cfg;
+	vm->nr_vcpus = 1;
+	assert_int_equal(mem_init(&vm->mem, size), 0);
+}
+
+static void test_boot_params(void **state)
+{
+	char initrd[] = "/tmp/vmm-initrd-XXXXXX";
+	const char *cmdline = "console=ttyS0 root=/dev/vda";
+	struct kernel_image k = { .path = "test" };
+	struct boot_entry e;
+	struct boot_params *bp;
+	struct vm vm;
+	uint8_t payload[10000];
+	int fd;
+
+	k.data = make_bzimage(&k.size, 0x020f);
+	vm_with_mem(&vm, 64 << 20);
+	fd = mkstemp(initrd);
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i ^ 0x5a);
+	assert_int_equal(write(fd, payload, sizeof(payload)), sizeof(payload));
+	close(fd);
+
+	assert_int_equal(linux_load(&vm, &k, initrd, cmdline, &e), 0);
+	bp = mem_ptr(&vm.mem, LAYOUT_BOOT_PARAMS, sizeof(*bp));
+	/* Entered at the 64-bit entry of a kernel loaded at pref_address. */
+	assert_int_equal(e.rip, 0x1000000 + 0x200);
+	assert_int_equal(e.rsi, LAYOUT_BOOT_PARAMS);
+	assert_int_equal(bp->hdr.code32_start, 0x1000000);
+	assert_memory_equal(mem_ptr(&vm.mem, 0x1000000, PM_SIZE),
+			    k.data + (SETUP_SECTS + 1) * 512, PM_SIZE);
+	assert_int_equal(bp->hdr.header, 0x53726448);
+	assert_int_equal(bp->hdr.version, 0x020f);
+	assert_int_equal(bp->hdr.type_of_loader, 0xff);
+	assert_true(bp->hdr.loadflags & CAN_USE_HEAP);
+	assert_int_equal(bp->hdr.cmd_line_ptr, LAYOUT_CMDLINE);
+	assert_string_equal((char *)mem_ptr(&vm.mem, LAYOUT_CMDLINE, 64), cmdline);
+	assert_int_equal(bp->acpi_rsdp_addr, LAYOUT_BIOS);
+	/* The initrd: page-aligned, at the top of RAM, after the kernel, intact. */
+	assert_int_equal(bp->hdr.ramdisk_size, sizeof(payload));
+	assert_int_equal(bp->hdr.ramdisk_image & 0xfff, 0);
+	assert_true(bp->hdr.ramdisk_image + sizeof(payload) <= (64 << 20));
+	assert_true(bp->hdr.ramdisk_image >= 0x1000000 + 0x400000);
+	assert_memory_equal(mem_ptr(&vm.mem, bp->hdr.ramdisk_image, sizeof(payload)), payload,
+			    sizeof(payload));
+	/* An e820 map is there and RAM above 1 MiB is in it. */
+	assert_true(bp->e820_entries > 0 && bp->e820_entries <= E820_MAX_ENTRIES_ZEROPAGE);
+	/* The identity map covers 4 GiB with 2 MiB pages. */
+	assert_int_equal(e.cr3, LAYOUT_PML4);
+	assert_int_equal(*(uint64_t *)mem_ptr(&vm.mem, LAYOUT_PD + 8 * 2047, 8),
+			 (2047ULL << 21) | 0x83);
+	unlink(initrd);
+	mem_free(&vm.mem);
+	free(k.data);
+}
+
+static void test_too_small_and_too_long(void **state)
+{
+	struct kernel_image k = { .path = "test" };
+	struct boot_entry e;
+	struct vm vm;
+	char longline[300];
+
+	k.data = make_bzimage(&k.size, 0x020f);
+	/* pref_address 16 MiB + init_size 4 MiB does not fit in 16 MiB of RAM. */
+	vm_with_mem(&vm, 16 << 20);
+	assert_int_equal(linux_load(&vm, &k, NULL, "", &e), VMM_EXIT_USAGE);
+	mem_free(&vm.mem);
+
+	vm_with_mem(&vm, 64 << 20);
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = 0;	/* 299 > cmdline_size 255 */
+	assert_int_equal(linux_load(&vm, &k, NULL, longline, &e), VMM_EXIT_USAGE);
+	assert_int_equal(linux_load(&vm, &k, "/nonexistent/initrd", "", &e), VMM_EXIT_USAGE);
+	mem_free(&vm.mem);
+	free(k.data);
+}
+
+static void test_old_protocol_loads_at_1m(void **state)
+{
+	struct kernel_image k = { .path = "test" };
+	struct boot_entry e;
+	struct boot_params *bp;
+	struct vm vm;
+
+	k.data = make_bzimage(&k.size, 0x0206);	/* no pref_address before 2.10 */
+	vm_with_mem(&vm, 32 << 20);
+	assert_int_equal(linux_load(&vm, &k, NULL, NULL, &e), 0);
+	bp = mem_ptr(&vm.mem, LAYOUT_BOOT_PARAMS, sizeof(*bp));
+	assert_int_equal(e.rip, 0x100000 + 0x200);
+	assert_int_equal(bp->acpi_rsdp_addr, 0);	/* field is newer than 2.06 */
+	assert_int_equal(bp->hdr.ramdisk_image, 0);
+	mem_free(&vm.mem);
+	free(k.data);
+}
+
+static void test_read_kernel_errors(void **state)
+{
+	struct kernel_image k;
+	char path[] = "/tmp/vmm-kernel-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *saved = stderr;
+
+	assert_int_equal(write(fd, "not a kernel at all", 19), 19);
+	close(fd);
+	stderr = fopen("/dev/null", "w");
+	assert_int_equal(linux_read_kernel(&k, "/nonexistent/bzImage"), VMM_EXIT_USAGE);
+	assert_int_equal(linux_read_kernel(&k, "/tmp"), VMM_EXIT_USAGE);
+	assert_int_equal(linux_read_kernel(&k, path), VMM_EXIT_USAGE);
+	fclose(stderr);
+	stderr = saved;
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_boot_params),
+		cmocka_unit_test(test_too_small_and_too_long),
+		cmocka_unit_test(test_old_protocol_loads_at_1m),
+		cmocka_unit_test(test_read_kernel_errors),
+	};
+
+	return cmocka_run_group_tests_name("linux boot", tests, NULL, NULL);
+}
