@@ -82,7 +82,16 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
-bench: deps $(VMM) guest
+BENCH_BINS := $(BUILD)/bench/kvm_floor $(BUILD)/bench/measure
+$(BUILD)/bench/kvm_floor: tests/bench/kvm_floor.c $(filter-out $(BUILD)/obj/vmm.o,$(OBJS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/measure: tests/bench/measure.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
+bench: deps $(VMM) guest $(BENCH_BINS)
 	@tests/bench/run.sh
 
 clean:

@@ -120,9 +120,11 @@ static int load_guest(struct vm *vm, const struct kernel_image *k)
 	if (ret)
 		return ret;
 	mem_write(&vm->mem, BDA_EBDA_SEGMENT, &ebda_seg, sizeof(ebda_seg));
-	if (mptable_build(vm, LAYOUT_EBDA, LAYOUT_EBDA_SIZE) < 0 ||
-	    acpi_build(vm, LAYOUT_BIOS, LAYOUT_BIOS_SIZE) < 0) {
-		fprintf(stderr, "vmm: cannot build the MP/ACPI tables\n");
+	ret = mptable_build(vm, LAYOUT_MPTABLE, LAYOUT_MPTABLE_SIZE);
+	if (!ret)
+		ret = acpi_build(vm, LAYOUT_BIOS, LAYOUT_BIOS_SIZE);
+	if (ret < 0) {
+		fprintf(stderr, "vmm: cannot build the MP/ACPI tables: %s\n", strerror(-ret));
 		return VMM_EXIT_HOST_ERROR;
 	}
 	ret = vcpu_set_boot_state(vm->vcpus[0], &entry);

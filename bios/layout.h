@@ -10,10 +10,13 @@
 #define LAYOUT_PD		0x0000b000ULL /*   of 2 MiB pages (0xb000..0xefff) */
 #define LAYOUT_CMDLINE		0x00020000ULL
 #define LAYOUT_CMDLINE_MAX	0x00010000ULL
-#define LAYOUT_EBDA		0x0009fc00ULL /* MP table lives here */
+#define LAYOUT_EBDA		0x0009fc00ULL /* reserved, like a PC's (1 KiB) */
 #define LAYOUT_EBDA_SIZE	0x00000400ULL
 #define LAYOUT_BIOS		0x000e0000ULL /* ACPI tables: RSDP first */
-#define LAYOUT_BIOS_SIZE	0x00020000ULL
+#define LAYOUT_BIOS_SIZE	0x00010000ULL
+/* The MP table: in the F segment, which guests scan, with room for 255 CPUs. */
+#define LAYOUT_MPTABLE		0x000f0000ULL
+#define LAYOUT_MPTABLE_SIZE	0x00010000ULL
 #define LAYOUT_KERNEL		0x00100000ULL /* protected-mode kernel, unless relocated */
 /* Reserved just below the IOAPIC, as QEMU does: KVM's identity map + TSS. */
 #define LAYOUT_IDENT_MAP	0xfeffc000ULL

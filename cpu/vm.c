@@ -84,6 +84,45 @@ static int check_cpus(struct vm *vm)
 	return 0;
 }
 
+/*
+ * A PC's wiring, as the MP table and MADT describe it: ISA IRQ 0 (the PIT)
+ * reaches IOAPIC pin 2, every other GSI n reaches pin n; GSIs 0-15 also
+ * reach the 8259 pair (pin 2 of the master is the cascade). KVM's default
+ * sends GSI 0 to IOAPIC pin 0, where no guest looks for the timer.
+ */
+static int vm_set_irq_routing(struct vm *vm)
+{
+	struct kvm_irq_routing *r;
+	unsigned int n = 0;
+	int ret;
+
+	r = calloc(1, sizeof(*r) + 48 * sizeof(r->entries[0]));
+	if (!r)
+		return -ENOMEM;
+	for (unsigned int gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue;
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+							    KVM_IRQCHIP_PIC_SLAVE,
+				       .pin = gsi % 8 },
+		};
+	}
+	for (unsigned int gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		if (gsi == 2)
+			continue;
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi ? gsi : 2 },
+		};
+	}
+	r->nr = n;
+	ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
+	free(r);
+	return ret;
+}
+
 /* The per-boot part: a fresh KVM VM over the same guest memory. */
 static int vm_setup_kvm(struct vm *vm)
 {
@@ -104,6 +143,9 @@ static int vm_setup_kvm(struct vm *vm)
 		goto fail;
 	what = "KVM_CREATE_IRQCHIP";
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		goto fail;
+	what = "KVM_SET_GSI_ROUTING";
+	if (vm_set_irq_routing(vm) < 0)
 		goto fail;
 	what = "KVM_CREATE_PIT2";
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
