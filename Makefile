@@ -24,7 +24,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 # Debian packages: building, testing, and the test guests' peers.
 DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev
-DEB_TEST  := libcmocka-dev qemu-system-x86 busybox-static cpio xz-utils
+DEB_TEST  := libcmocka-dev qemu-system-x86 util-linux
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all run test unit integration bench deps help clean guest fuzz format
@@ -93,6 +93,14 @@ $(BUILD)/bench/measure: tests/bench/measure.c
 
 bench: deps $(VMM) guest $(BENCH_BINS)
 	@tests/bench/run.sh
+
+# Until the Debian kernel boots, the default guest is the kit's echo guest:
+# it greets, echoes what you type, and powers off on "quit" (or Ctrl-A x).
+RUN_GUEST ?= $(BUILD)/guest/echo.bzImage
+RUN_ARGS  ?=
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(VMM) --kernel $(RUN_GUEST) $(RUN_ARGS)
 
 clean:
 	rm -rf $(BUILD)

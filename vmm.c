@@ -69,7 +69,7 @@ static void on_signal(void *opaque, uint32_t events)
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	snprintf(why, sizeof(why), "terminated by %s", strsignal(si.ssi_signo));
+	snprintf(why, sizeof(why), "terminated by SIG%s", sigabbrev_np(si.ssi_signo));
 	vm_request_exit(&the_vm, VMM_EXIT_SIGNAL_BASE + si.ssi_signo, why);
 }
 
