@@ -160,7 +160,7 @@ static void stop_vcpus(struct vm *vm)
 			vcpu_join(vm->vcpus[i]);
 }
 
-/* Run until the machine exits; a reboot builds a fresh KVM VM over the same RAM. */
+/* Run until the machine exits; a guest reset reboots in place. */
 static int run_machine(struct vm *vm, const struct kernel_image *k)
 {
 	int ret;
@@ -172,8 +172,10 @@ static int run_machine(struct vm *vm, const struct kernel_image *k)
 		if (vm_wait_event(vm) == VM_EVENT_EXIT)
 			break;
 		stop_vcpus(vm);
+		if (!vm_reset_begin(vm))
+			return vm->exit_status;	/* an exit came in meanwhile */
 		fprintf(stderr, "vmm: guest reset: rebooting\n");
-		ret = vm_recreate(vm);
+		ret = vm_reset(vm);
 		if (ret)
 			return ret;
 		devices_reset(vm);
@@ -223,8 +225,8 @@ int main(int argc, char **argv)
 
 	ret = run_machine(vm, &kernel);
 
+	ioloop_stop();	/* no I/O callback may run while devices drain and free */
 	devices_shutdown(vm);
-	ioloop_stop();
 	chardev_restore_terminal();
 	if (cfg.stats) {
 		fprintf(stderr, "\nvmm: exit statistics\n");

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <asm/kvm_para.h>
 #include <asm/processor-flags.h>
 
 #include "config/status.h"
@@ -87,34 +88,84 @@ int vcpu_set_cpuid(struct vcpu *v)
 	return ret;
 }
 
-static int vcpu_set_msrs(struct vcpu *v)
-{
-	static const struct {
-		uint32_t index;
-		uint64_t data;
-	} init[] = {
-		{ MSR_IA32_SYSENTER_CS, 0 },	  { MSR_IA32_SYSENTER_ESP, 0 },
-		{ MSR_IA32_SYSENTER_EIP, 0 },	  { MSR_STAR, 0 },
-		{ MSR_LSTAR, 0 },		  { MSR_CSTAR, 0 },
-		{ MSR_SYSCALL_MASK, 0 },	  { MSR_KERNEL_GS_BASE, 0 },
-		{ MSR_IA32_TSC, 0 },		  { MSR_IA32_CR_PAT, PAT_POWER_ON },
-		{ MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
-	};
-	size_t n = sizeof(init) / sizeof(init[0]);
-	struct kvm_msrs *m = calloc(1, sizeof(*m) + n * sizeof(m->entries[0]));
-	int ret;
+/*
+ * MSRs at power-on. Besides the architectural ones, the KVM paravirtual
+ * MSRs are switched off: after a reset, KVM must stop writing kvmclock and
+ * steal time into memory that now belongs to the next boot.
+ */
+static const struct {
+	uint32_t index;
+	uint64_t data;
+} reset_msrs[] = {
+	{ MSR_IA32_SYSENTER_CS, 0 },
+	{ MSR_IA32_SYSENTER_ESP, 0 },
+	{ MSR_IA32_SYSENTER_EIP, 0 },
+	{ MSR_STAR, 0 },
+	{ MSR_LSTAR, 0 },
+	{ MSR_CSTAR, 0 },
+	{ MSR_SYSCALL_MASK, 0 },
+	{ MSR_KERNEL_GS_BASE, 0 },
+	{ MSR_IA32_TSC, 0 },
+	{ MSR_IA32_CR_PAT, PAT_POWER_ON },
+	{ MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
+	{ MSR_KVM_SYSTEM_TIME_NEW, 0 },
+	{ MSR_KVM_SYSTEM_TIME, 0 },
+	{ MSR_KVM_ASYNC_PF_EN, 0 },
+	{ MSR_KVM_STEAL_TIME, 0 },
+	{ MSR_KVM_PV_EOI_EN, 0 },
+	{ MSR_KVM_POLL_CONTROL, 1 },
+};
 
-	if (!m)
-		return -ENOMEM;
-	m->nmsrs = n;
-	for (size_t i = 0; i < n; i++) {
-		m->entries[i].index = init[i].index;
-		m->entries[i].data = init[i].data;
+/* One MSR at a time: a host whose KVM lacks one still gets the others. */
+static void vcpu_set_msrs(struct vcpu *v)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1 };
+
+	for (size_t i = 0; i < sizeof(reset_msrs) / sizeof(reset_msrs[0]); i++) {
+		m.e = (struct kvm_msr_entry){ .index = reset_msrs[i].index,
+					      .data = reset_msrs[i].data };
+		ioctl(v->fd, KVM_SET_MSRS, &m);
 	}
-	/* KVM_SET_MSRS returns how many it set; a host without one is not fatal. */
-	ret = ioctl(v->fd, KVM_SET_MSRS, m);
-	free(m);
-	return ret < 0 ? -errno : 0;
+}
+
+int vcpu_save_reset_state(struct vcpu *v)
+{
+	struct vcpu_reset_state *r = &v->reset;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &r->regs) < 0 ||
+	    ioctl(v->fd, KVM_GET_SREGS, &r->sregs) < 0 ||
+	    ioctl(v->fd, KVM_GET_FPU, &r->fpu) < 0 ||
+	    ioctl(v->fd, KVM_GET_LAPIC, &r->lapic) < 0 ||
+	    ioctl(v->fd, KVM_GET_MP_STATE, &r->mp_state) < 0 ||
+	    ioctl(v->fd, KVM_GET_VCPU_EVENTS, &r->events) < 0 ||
+	    ioctl(v->fd, KVM_GET_DEBUGREGS, &r->debugregs) < 0)
+		return -errno;
+	r->have_xsave = ioctl(v->fd, KVM_GET_XSAVE, &r->xsave) == 0;
+	r->have_xcrs = ioctl(v->fd, KVM_GET_XCRS, &r->xcrs) == 0;
+	vcpu_set_msrs(v);
+	return 0;
+}
+
+int vcpu_reset(struct vcpu *v)
+{
+	struct vcpu_reset_state *r = &v->reset;
+
+	/* SREGS first: it carries the APIC base that KVM_SET_LAPIC depends on. */
+	if (ioctl(v->fd, KVM_SET_SREGS, &r->sregs) < 0 ||
+	    ioctl(v->fd, KVM_SET_REGS, &r->regs) < 0 ||
+	    ioctl(v->fd, KVM_SET_FPU, &r->fpu) < 0 ||
+	    (r->have_xcrs && ioctl(v->fd, KVM_SET_XCRS, &r->xcrs) < 0) ||
+	    (r->have_xsave && ioctl(v->fd, KVM_SET_XSAVE, &r->xsave) < 0) ||
+	    ioctl(v->fd, KVM_SET_LAPIC, &r->lapic) < 0 ||
+	    ioctl(v->fd, KVM_SET_VCPU_EVENTS, &r->events) < 0 ||
+	    ioctl(v->fd, KVM_SET_DEBUGREGS, &r->debugregs) < 0 ||
+	    ioctl(v->fd, KVM_SET_MP_STATE, &r->mp_state) < 0)
+		return -errno;
+	vcpu_set_msrs(v);
+	return 0;
 }
 
 static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
@@ -130,7 +181,6 @@ int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e)
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { 0 };
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
-	int ret;
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
@@ -160,8 +210,7 @@ int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e)
 		return -errno;
 	if (ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
 		return -errno;
-	ret = vcpu_set_msrs(v);
-	return ret;
+	return 0;
 }
 
 void vcpu_dump_regs(struct vcpu *v, FILE *f)
@@ -333,6 +382,7 @@ int vcpu_start(struct vcpu *v)
 		sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: KVM_RUN must see EINTR */
 		handler_set = true;
 	}
+	v->run->immediate_exit = 0;
 	ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
 	return -ret;
 }

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -13,6 +14,21 @@ struct vm;
 
 #define VCPU_EXIT_REASONS 64
 
+/* A vCPU's power-on state, read right after creation, restored at reset. */
+struct vcpu_reset_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs;
+	struct kvm_lapic_state lapic;
+	struct kvm_mp_state mp_state;
+	struct kvm_vcpu_events events;
+	struct kvm_debugregs debugregs;
+	bool have_xsave;
+	bool have_xcrs;
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned int id;	/* also its APIC ID */
@@ -21,6 +37,7 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	atomic_uint_fast64_t exits[VCPU_EXIT_REASONS];
+	struct vcpu_reset_state reset;
 };
 
 /* Where the boot loader wants the BSP to start, in 64-bit long mode. */
@@ -39,6 +56,10 @@ void vcpu_destroy(struct vcpu *v);
 int vcpu_set_cpuid(struct vcpu *v);
 /* Registers, segments and MSRs for entering a 64-bit kernel. */
 int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e);
+/* Snapshot the power-on state (once, after CPUID is set). */
+int vcpu_save_reset_state(struct vcpu *v);
+/* Back to power-on state, as after a hardware reset; the thread must be stopped. */
+int vcpu_reset(struct vcpu *v);
 int vcpu_start(struct vcpu *v);
 /* Make the vCPU leave KVM_RUN soon (it sees vm->stopping and returns). */
 void vcpu_kick(struct vcpu *v);

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/kvm.h>
+
 #include "bios/tables.h"
 #include "config/config.h"
 #include "mmio/mem.h"
@@ -41,6 +43,10 @@ struct vm {
 	enum vm_event event;
 	int exit_status;
 	atomic_bool stopping;	/* vCPUs must leave KVM_RUN and park */
+
+	/* Power-on state of the in-kernel PICs, IOAPIC and PIT, for reset. */
+	struct kvm_irqchip reset_irqchip[3];
+	struct kvm_pit_state2 reset_pit;
 };
 
 /* Open /dev/kvm, check it, create the VM, irqchip, PIT and memory. */
@@ -59,7 +65,16 @@ void vm_request_exit(struct vm *vm, int status, const char *why);
 void vm_request_reset(struct vm *vm, const char *why);
 /* Main thread: wait for the next machine event. */
 enum vm_event vm_wait_event(struct vm *vm);
-/* Reboot: a fresh KVM VM and vCPUs over the same memory (vCPUs must be joined). */
-int vm_recreate(struct vm *vm);
+/*
+ * Reboot in place, as a PC resets: the vCPUs (stopped and joined), the
+ * interrupt controllers and the PIT go back to their power-on state. The VM
+ * and its memory stay. Returns 0, or a vmm exit status after an error line.
+ */
+int vm_reset(struct vm *vm);
+/*
+ * Between a reset event and vm_reset(): clear the event so the machine may
+ * run again. False when an exit was requested meanwhile (it wins).
+ */
+bool vm_reset_begin(struct vm *vm);
 
 #endif

@@ -157,5 +157,8 @@ void ioloop_stop(void)
 	if (write(stop_fd, &one, sizeof(one)) < 0)
 		perror("vmm: ioloop stop");
 	pthread_join(io_thread, NULL);
+	/* Consume the wake-up so a later ioloop_start() runs. */
+	if (read(stop_fd, &one, sizeof(one)) < 0)
+		one = 0;
 	running = false;
 }

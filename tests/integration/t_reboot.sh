@@ -15,3 +15,26 @@ if need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/reset.bzImage"; then
 	expect_no_grep 'KIT: FAIL' "$WORK/reboot"
 	end_check "$WORK/reboot"
 fi
+
+# After a reboot the APs start again: vCPUs, LAPICs, IOAPIC, PIC and PIT are
+# back to power-on state. QEMU (rebooting, no -no-reboot) is the oracle.
+for cpus in 1 2; do
+	begin "reboot_smp_${cpus}_vmm"
+	if need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/smpreset.bzImage"; then
+		run_vmm "$WORK/smpreset$cpus" --kernel "$GUEST/smpreset.bzImage" --cpus "$cpus"
+		expect_status 3
+		expect_line "KIT: boot 1 cpus=$cpus" "$WORK/smpreset$cpus"
+		expect_line "KIT: boot 2 cpus=$cpus" "$WORK/smpreset$cpus"
+		end_check "$WORK/smpreset$cpus"
+	fi
+done
+
+begin reboot_smp_2_qemu
+if need_qemu "$CHECK" && need_file "$CHECK" "$GUEST/smpreset.bzImage"; then
+	_run "$WORK/smpreset.qemu" "$QEMU" -enable-kvm -nodefaults -nographic -monitor none \
+		-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 "${QEMU_PC[@]}" \
+		-smp 2 -kernel "$GUEST/smpreset.bzImage"
+	expect_status 3
+	expect_same_kit_lines "$WORK/smpreset2" "$WORK/smpreset.qemu"
+	end_check "$WORK/smpreset.qemu"
+fi

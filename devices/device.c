@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device self-registration. Constructors run before main() in link order,
+ * so the list is built without a lock; devices_init() then walks it once
+ * per level, which gives "by level, then registration order".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "devices/device.h"
+
+static struct device *dev_head;
+static struct device **dev_tail = &dev_head;
+/* How many devices, in init order, completed init: only those are shut down. */
+static unsigned int nr_inited;
+
+void device_register(struct device *dev)
+{
+	dev->next = NULL;
+	*dev_tail = dev;
+	dev_tail = &dev->next;
+}
+
+/* The @n-th device in init order (by level, then registration), or NULL. */
+static struct device *device_nth(unsigned int n)
+{
+	for (int level = 0; level < DEV_LEVEL_NR; level++) {
+		for (struct device *d = dev_head; d; d = d->next) {
+			if ((int)d->level != level)
+				continue;
+			if (n-- == 0)
+				return d;
+		}
+	}
+	return NULL;
+}
+
+int devices_init(struct vm *vm)
+{
+	struct device *d;
+	int ret;
+
+	nr_inited = 0;
+	while ((d = device_nth(nr_inited))) {
+		ret = d->init ? d->init(vm) : 0;
+		if (ret < 0) {
+			fprintf(stderr, "vmm: device %s: %s\n", d->name, strerror(-ret));
+			return ret;
+		}
+		nr_inited++;
+	}
+	return 0;
+}
+
+void devices_reset(struct vm *vm)
+{
+	for (unsigned int i = 0; i < nr_inited; i++) {
+		struct device *d = device_nth(i);
+
+		if (d->reset)
+			d->reset(vm);
+	}
+}
+
+/*
+ * Reverse init order: a device on a bus goes before the bus, the chipset
+ * last. Also after a failed devices_init(), for the devices that made it.
+ */
+void devices_shutdown(struct vm *vm)
+{
+	while (nr_inited) {
+		struct device *d = device_nth(--nr_inited);
+
+		if (d->shutdown)
+			d->shutdown(vm);
+	}
+}
