@@ -233,8 +233,8 @@ int main(int argc, char **argv)
 		vcpu_print_stats(vm, stderr);
 		bus_print_stats(stderr);
 	}
-	vm_destroy(vm);
 	linux_free_kernel(&kernel);
 	config_free(&cfg);
+	vm_teardown_async(vm);
 	return ret;
 }

@@ -6,10 +6,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
@@ -285,6 +289,33 @@ void vm_destroy(struct vm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	vm->kvm_fd = -1;
+}
+
+/*
+ * The teardown helper: it shares vmm's memory and file table, so while it
+ * lives the VM and guest RAM stay; it dies with vmm (PDEATHSIG) and its
+ * exit then does the slow part. Raw syscalls only: it runs on vmm's TLS.
+ */
+static int teardown_helper(void *arg)
+{
+	pid_t parent = (pid_t)(intptr_t)arg;
+
+	syscall(SYS_prctl, PR_SET_NAME, "vmm-teardown", 0, 0, 0);
+	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (syscall(SYS_getppid) != parent)
+		syscall(SYS_exit, 0);	/* vmm is already gone */
+	for (;;)
+		syscall(SYS_pause);
+	return 0;
+}
+
+void vm_teardown_async(struct vm *vm)
+{
+	static char stack[16384] __attribute__((aligned(16)));
+
+	/* On failure nothing changes: the exit below tears down in place. */
+	clone(teardown_helper, stack + sizeof(stack), CLONE_VM | CLONE_FILES,
+	      (void *)(intptr_t)getpid());
 }
 
 void vm_irq_line(struct vm *vm, unsigned int gsi, int level)

@@ -52,6 +52,14 @@ struct vm {
 /* Open /dev/kvm, check it, create the VM, irqchip, PIT and memory. */
 int vm_create(struct vm *vm, const struct config *cfg);
 void vm_destroy(struct vm *vm);
+/*
+ * At exit, leave the VM's teardown to a helper process that outlives vmm,
+ * as QEMU's -async-teardown does: destroying a VM waits for an SRCU grace
+ * period per in-kernel device (5-20 ms measured on a nested host, minutes
+ * when it is unwell), and unmapping a big guest takes long too; the exit
+ * status should not wait for either. Call it last, then exit.
+ */
+void vm_teardown_async(struct vm *vm);
 
 /* Drive an in-kernel irqchip input (ISA IRQ n is GSI n). */
 void vm_irq_line(struct vm *vm, unsigned int gsi, int level);
