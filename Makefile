@@ -24,10 +24,10 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 # Debian packages: building, testing, and the test guests' peers.
 DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev
-DEB_TEST  := libcmocka-dev qemu-system-x86 util-linux
+DEB_TEST  := libcmocka-dev qemu-system-x86 util-linux clang-format
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
-.PHONY: all run test unit integration bench deps help clean guest fuzz format
+.PHONY: all run test unit integration bench deps help clean guest fuzz format format-check
 all: $(VMM) guest
 
 help:
@@ -79,6 +79,7 @@ integration: deps $(VMM) guest
 
 test: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
@@ -105,7 +106,15 @@ run: deps
 clean:
 	rm -rf $(BUILD)
 
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
-	clang-format -i $(SRCS) $(wildcard */*.h tests/unit/*.c)
+	clang-format -i $(C_FILES)
+
+# Every C file follows .clang-format (part of make test).
+format-check:
+	@bad=$$(for f in $(C_FILES); do clang-format --dry-run -Werror "$$f" >/dev/null 2>&1 \
+		|| echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "format: not clang-formatted (run 'make format'):"; \
+		echo "$$bad" | sed 's/^/  /'; exit 1; fi; echo "format: $(words $(C_FILES)) files ok"
 
 -include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)

@@ -27,7 +27,7 @@
 #include "mmio/bus.h"
 #include "mmio/ioloop.h"
 
-#define BDA_EBDA_SEGMENT 0x40e	/* BIOS data area: where the EBDA starts, >> 4 */
+#define BDA_EBDA_SEGMENT 0x40e /* BIOS data area: where the EBDA starts, >> 4 */
 
 static struct vm the_vm;
 
@@ -57,7 +57,7 @@ static sigset_t shutdown_signals(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);	/* vCPU kicks: unblocked in vCPU threads only */
+	sigaddset(&set, SIGUSR1); /* vCPU kicks: unblocked in vCPU threads only */
 	return set;
 }
 
@@ -81,8 +81,7 @@ static void on_timeout(void *opaque, uint32_t events)
 
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return;
-	snprintf(why, sizeof(why), "timeout: stopped the guest after %u s",
-		 the_vm.cfg->timeout);
+	snprintf(why, sizeof(why), "timeout: stopped the guest after %u s", the_vm.cfg->timeout);
 	vm_request_exit(&the_vm, VMM_EXIT_TIMEOUT, why);
 }
 
@@ -173,7 +172,7 @@ static int run_machine(struct vm *vm, const struct kernel_image *k)
 			break;
 		stop_vcpus(vm);
 		if (!vm_reset_begin(vm))
-			return vm->exit_status;	/* an exit came in meanwhile */
+			return vm->exit_status; /* an exit came in meanwhile */
 		fprintf(stderr, "vmm: guest reset: rebooting\n");
 		ret = vm_reset(vm);
 		if (ret)
@@ -204,7 +203,7 @@ int main(int argc, char **argv)
 		return ret;
 
 	install_fatal_handlers();
-	pthread_sigmask(SIG_BLOCK, &set, NULL);	/* inherited by every thread */
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread */
 	ret = vm_create(vm, &cfg);
 	if (ret)
 		return ret;
@@ -225,7 +224,7 @@ int main(int argc, char **argv)
 
 	ret = run_machine(vm, &kernel);
 
-	ioloop_stop();	/* no I/O callback may run while devices drain and free */
+	ioloop_stop(); /* no I/O callback may run while devices drain and free */
 	devices_shutdown(vm);
 	chardev_restore_terminal();
 	if (cfg.stats) {

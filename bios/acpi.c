@@ -19,20 +19,20 @@
 #include "bios/tables.h"
 #include "cpu/vm.h"
 
-#define ACPI_FADT_REVISION	6	/* ACPI 6.0: 276 bytes */
-#define ACPI_FADT_MINOR		0
-#define ACPI_MADT_REVISION	3
-#define ACPI_DSDT_REVISION	2	/* 64-bit AML integers */
-#define ACPI_FACS_VERSION	2
-#define ACPI_RTC_CENTURY	0x32	/* CMOS index of the century byte */
+#define ACPI_FADT_REVISION 6 /* ACPI 6.0: 276 bytes */
+#define ACPI_FADT_MINOR	   0
+#define ACPI_MADT_REVISION 3
+#define ACPI_DSDT_REVISION 2 /* 64-bit AML integers */
+#define ACPI_FACS_VERSION  2
+#define ACPI_RTC_CENTURY   0x32 /* CMOS index of the century byte */
 /* Latencies above 100/1000 us say "C2/C3 not supported". */
-#define ACPI_NO_C2_LATENCY	0x0fff
-#define ACPI_NO_C3_LATENCY	0x0fff
+#define ACPI_NO_C2_LATENCY 0x0fff
+#define ACPI_NO_C3_LATENCY 0x0fff
 
-#define ISA_IRQS		16
+#define ISA_IRQS 16
 /* IRQ0 has its own override (to pin 2); IRQ2, the cascade, has none. */
-#define ISO_SKIP_IRQS		((1u << 0) | (1u << 2))
-#define ACPI_NR_SDT		2	/* FADT, MADT */
+#define ISO_SKIP_IRQS ((1u << 0) | (1u << 2))
+#define ACPI_NR_SDT   2 /* FADT, MADT */
 
 /* Where each table goes: absolute guest-physical addresses. */
 struct acpi_layout {
@@ -237,8 +237,7 @@ static void fadt_fill(struct acpi_fadt *f, const struct platform_info *p,
 	 * no sleep button; the PM timer is the 24-bit one (TMR_VAL_EXT
 	 * clear), which a 32-bit counter also satisfies.
 	 */
-	f->flags = ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 | ACPI_FADT_SLP_BUTTON |
-		   ACPI_FADT_RTC_S4;
+	f->flags = ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 | ACPI_FADT_SLP_BUTTON | ACPI_FADT_RTC_S4;
 	if (p->reset_port) {
 		f->flags |= ACPI_FADT_RESET_REG_SUP;
 		f->reset_reg = io_gas(p->reset_port, 1, ACPI_ACCESS_BYTE);
@@ -255,8 +254,11 @@ static uint8_t *madt_add(uint8_t *p, const void *entry, size_t len)
 static uint8_t *madt_add_iso(uint8_t *p, uint8_t irq, uint32_t gsi, uint16_t flags)
 {
 	struct acpi_madt_iso iso = {
-		.type = ACPI_MADT_ISO, .length = sizeof(iso),
-		.source = irq, .gsi = gsi, .flags = flags,
+		.type = ACPI_MADT_ISO,
+		.length = sizeof(iso),
+		.source = irq,
+		.gsi = gsi,
+		.flags = flags,
 	};
 
 	return madt_add(p, &iso, sizeof(iso));
@@ -270,8 +272,7 @@ static unsigned int madt_nr_iso(const struct platform_info *p)
 
 static uint32_t madt_len(const struct vm *vm)
 {
-	return sizeof(struct acpi_madt) +
-	       vm->nr_vcpus * sizeof(struct acpi_madt_lapic) +
+	return sizeof(struct acpi_madt) + vm->nr_vcpus * sizeof(struct acpi_madt_lapic) +
 	       sizeof(struct acpi_madt_ioapic) +
 	       madt_nr_iso(&vm->platform) * sizeof(struct acpi_madt_iso) +
 	       sizeof(struct acpi_madt_lapic_nmi);
@@ -282,13 +283,19 @@ static void madt_fill(struct acpi_madt *m, const struct vm *vm)
 	uint16_t level = level_irqs(&vm->platform) & ~ISO_SKIP_IRQS;
 	uint8_t *p = (uint8_t *)(m + 1);
 	struct acpi_madt_ioapic ioapic = {
-		.type = ACPI_MADT_IOAPIC, .length = sizeof(ioapic),
+		.type = ACPI_MADT_IOAPIC,
+		.length = sizeof(ioapic),
 		/* The same ID as in the MP table. */
-		.ioapic_id = vm->nr_vcpus, .address = IOAPIC_ADDR, .gsi_base = 0,
+		.ioapic_id = vm->nr_vcpus,
+		.address = IOAPIC_ADDR,
+		.gsi_base = 0,
 	};
 	struct acpi_madt_lapic_nmi nmi = {
-		.type = ACPI_MADT_LAPIC_NMI, .length = sizeof(nmi),
-		.processor_uid = 0xff, .flags = 0, .lint = 1,
+		.type = ACPI_MADT_LAPIC_NMI,
+		.length = sizeof(nmi),
+		.processor_uid = 0xff,
+		.flags = 0,
+		.lint = 1,
 	};
 	unsigned int i;
 
@@ -297,8 +304,11 @@ static void madt_fill(struct acpi_madt *m, const struct vm *vm)
 	m->flags = ACPI_MADT_PCAT_COMPAT;
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct acpi_madt_lapic lapic = {
-			.type = ACPI_MADT_LAPIC, .length = sizeof(lapic),
-			.processor_uid = i, .apic_id = i, .flags = 1,
+			.type = ACPI_MADT_LAPIC,
+			.length = sizeof(lapic),
+			.processor_uid = i,
+			.apic_id = i,
+			.flags = 1,
 		};
 
 		p = madt_add(p, &lapic, sizeof(lapic));
@@ -347,8 +357,7 @@ static uint64_t place(uint64_t *cur, uint64_t len, uint64_t align)
 	return at;
 }
 
-static void acpi_plan(struct acpi_layout *l, uint64_t gpa, const struct vm *vm,
-		      size_t dsdt_aml_len)
+static void acpi_plan(struct acpi_layout *l, uint64_t gpa, const struct vm *vm, size_t dsdt_aml_len)
 {
 	size_t hdr = sizeof(struct acpi_table_header);
 	uint64_t cur = gpa;

@@ -8,21 +8,21 @@
 
 #include <stdint.h>
 
-#define ACPI_OEM_ID		"VMM   "	/* 6 chars */
-#define ACPI_OEM_TABLE_PREFIX	"VMM"		/* + signature + ' ' */
-#define ACPI_CREATOR_ID		"VMM "
-#define ACPI_OEM_REVISION	1
-#define ACPI_CREATOR_REVISION	1
+#define ACPI_OEM_ID	      "VMM   " /* 6 chars */
+#define ACPI_OEM_TABLE_PREFIX "VMM"    /* + signature + ' ' */
+#define ACPI_CREATOR_ID	      "VMM "
+#define ACPI_OEM_REVISION     1
+#define ACPI_CREATOR_REVISION 1
 
 struct acpi_rsdp {
-	char signature[8];		/* "RSD PTR " */
-	uint8_t checksum;		/* first 20 bytes */
+	char signature[8]; /* "RSD PTR " */
+	uint8_t checksum;  /* first 20 bytes */
 	char oem_id[6];
-	uint8_t revision;		/* 2: ACPI 2.0+ */
+	uint8_t revision; /* 2: ACPI 2.0+ */
 	uint32_t rsdt_address;
-	uint32_t length;		/* 36 */
+	uint32_t length; /* 36 */
 	uint64_t xsdt_address;
-	uint8_t extended_checksum;	/* all 36 bytes */
+	uint8_t extended_checksum; /* all 36 bytes */
 	uint8_t reserved[3];
 } __attribute__((packed));
 _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP");
@@ -51,13 +51,13 @@ struct acpi_gas {
 } __attribute__((packed));
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS");
 
-#define ACPI_SPACE_SYSTEM_IO	1
-#define ACPI_ACCESS_BYTE	1
-#define ACPI_ACCESS_WORD	2
-#define ACPI_ACCESS_DWORD	3
+#define ACPI_SPACE_SYSTEM_IO 1
+#define ACPI_ACCESS_BYTE     1
+#define ACPI_ACCESS_WORD     2
+#define ACPI_ACCESS_DWORD    3
 
 struct acpi_fadt {
-	struct acpi_table_header header;	/* "FACP", revision 6 */
+	struct acpi_table_header header; /* "FACP", revision 6 */
 	uint32_t firmware_ctrl;
 	uint32_t dsdt;
 	uint8_t reserved0;
@@ -117,18 +117,18 @@ struct acpi_fadt {
 _Static_assert(sizeof(struct acpi_fadt) == 276, "FADT (revision 6)");
 
 /* FADT flags. */
-#define ACPI_FADT_WBINVD		(1u << 0)
-#define ACPI_FADT_PROC_C1		(1u << 2)
-#define ACPI_FADT_SLP_BUTTON		(1u << 5)
-#define ACPI_FADT_RTC_S4		(1u << 7)
-#define ACPI_FADT_RESET_REG_SUP		(1u << 10)
+#define ACPI_FADT_WBINVD	(1u << 0)
+#define ACPI_FADT_PROC_C1	(1u << 2)
+#define ACPI_FADT_SLP_BUTTON	(1u << 5)
+#define ACPI_FADT_RTC_S4	(1u << 7)
+#define ACPI_FADT_RESET_REG_SUP (1u << 10)
 /* IA-PC boot architecture flags. */
-#define ACPI_IAPC_LEGACY_DEVICES	(1u << 0)
-#define ACPI_IAPC_8042			(1u << 1)
+#define ACPI_IAPC_LEGACY_DEVICES (1u << 0)
+#define ACPI_IAPC_8042		 (1u << 1)
 
 struct acpi_facs {
-	char signature[4];		/* "FACS" */
-	uint32_t length;		/* 64 */
+	char signature[4]; /* "FACS" */
+	uint32_t length;   /* 64 */
 	uint32_t hardware_signature;
 	uint32_t firmware_waking_vector;
 	uint32_t global_lock;
@@ -142,7 +142,7 @@ struct acpi_facs {
 _Static_assert(sizeof(struct acpi_facs) == 64, "FACS");
 
 struct acpi_madt {
-	struct acpi_table_header header;	/* "APIC" */
+	struct acpi_table_header header; /* "APIC" */
 	uint32_t lapic_address;
 	uint32_t flags;
 } __attribute__((packed));
@@ -159,16 +159,16 @@ enum acpi_madt_type {
 
 struct acpi_madt_lapic {
 	uint8_t type;
-	uint8_t length;			/* 8 */
+	uint8_t length; /* 8 */
 	uint8_t processor_uid;
 	uint8_t apic_id;
-	uint32_t flags;			/* bit 0: enabled */
+	uint32_t flags; /* bit 0: enabled */
 } __attribute__((packed));
 _Static_assert(sizeof(struct acpi_madt_lapic) == 8, "MADT local APIC");
 
 struct acpi_madt_ioapic {
 	uint8_t type;
-	uint8_t length;			/* 12 */
+	uint8_t length; /* 12 */
 	uint8_t ioapic_id;
 	uint8_t reserved;
 	uint32_t address;
@@ -177,16 +177,16 @@ struct acpi_madt_ioapic {
 _Static_assert(sizeof(struct acpi_madt_ioapic) == 12, "MADT I/O APIC");
 
 /* MPS INTI flags: polarity bits 1:0, trigger mode bits 3:2. */
-#define ACPI_MPS_ACTIVE_HIGH	0x1
-#define ACPI_MPS_ACTIVE_LOW	0x3
-#define ACPI_MPS_EDGE		0x4
-#define ACPI_MPS_LEVEL		0xc
+#define ACPI_MPS_ACTIVE_HIGH 0x1
+#define ACPI_MPS_ACTIVE_LOW  0x3
+#define ACPI_MPS_EDGE	     0x4
+#define ACPI_MPS_LEVEL	     0xc
 
 struct acpi_madt_iso {
 	uint8_t type;
-	uint8_t length;			/* 10 */
-	uint8_t bus;			/* 0: ISA */
-	uint8_t source;			/* ISA IRQ */
+	uint8_t length; /* 10 */
+	uint8_t bus;	/* 0: ISA */
+	uint8_t source; /* ISA IRQ */
 	uint32_t gsi;
 	uint16_t flags;
 } __attribute__((packed));
@@ -194,8 +194,8 @@ _Static_assert(sizeof(struct acpi_madt_iso) == 10, "MADT interrupt source overri
 
 struct acpi_madt_lapic_nmi {
 	uint8_t type;
-	uint8_t length;			/* 6 */
-	uint8_t processor_uid;		/* 0xff: all */
+	uint8_t length;	       /* 6 */
+	uint8_t processor_uid; /* 0xff: all */
 	uint16_t flags;
 	uint8_t lint;
 } __attribute__((packed));

@@ -9,36 +9,36 @@
 
 #include "bios/aml.h"
 
-#define AML_ZERO_OP		0x00
-#define AML_ONE_OP		0x01
-#define AML_NAME_OP		0x08
-#define AML_BYTE_PREFIX		0x0a
-#define AML_WORD_PREFIX		0x0b
-#define AML_DWORD_PREFIX	0x0c
-#define AML_STRING_PREFIX	0x0d
-#define AML_QWORD_PREFIX	0x0e
-#define AML_SCOPE_OP		0x10
-#define AML_BUFFER_OP		0x11
-#define AML_PACKAGE_OP		0x12
-#define AML_DUAL_NAME_PREFIX	0x2e
-#define AML_MULTI_NAME_PREFIX	0x2f
-#define AML_EXT_OP_PREFIX	0x5b
-#define AML_DEVICE_OP		0x82	/* after AML_EXT_OP_PREFIX */
-#define AML_ROOT_CHAR		'\\'
-#define AML_PARENT_PREFIX	'^'
+#define AML_ZERO_OP	      0x00
+#define AML_ONE_OP	      0x01
+#define AML_NAME_OP	      0x08
+#define AML_BYTE_PREFIX	      0x0a
+#define AML_WORD_PREFIX	      0x0b
+#define AML_DWORD_PREFIX      0x0c
+#define AML_STRING_PREFIX     0x0d
+#define AML_QWORD_PREFIX      0x0e
+#define AML_SCOPE_OP	      0x10
+#define AML_BUFFER_OP	      0x11
+#define AML_PACKAGE_OP	      0x12
+#define AML_DUAL_NAME_PREFIX  0x2e
+#define AML_MULTI_NAME_PREFIX 0x2f
+#define AML_EXT_OP_PREFIX     0x5b
+#define AML_DEVICE_OP	      0x82 /* after AML_EXT_OP_PREFIX */
+#define AML_ROOT_CHAR	      '\\'
+#define AML_PARENT_PREFIX     '^'
 
 /* Resource descriptor tags. */
-#define RES_IRQ_NOFLAGS		0x22	/* small item 0x4, length 2 */
-#define RES_IRQ			0x23	/* small item 0x4, length 3 */
-#define RES_IO			0x47	/* small item 0x8, length 7 */
-#define RES_END_TAG		0x79	/* small item 0xf, length 1 */
-#define RES_MEM32_FIXED		0x86	/* large item 0x6 */
-#define RES_EXT_IRQ		0x89	/* large item 0x9 */
+#define RES_IRQ_NOFLAGS 0x22 /* small item 0x4, length 2 */
+#define RES_IRQ		0x23 /* small item 0x4, length 3 */
+#define RES_IO		0x47 /* small item 0x8, length 7 */
+#define RES_END_TAG	0x79 /* small item 0xf, length 1 */
+#define RES_MEM32_FIXED 0x86 /* large item 0x6 */
+#define RES_EXT_IRQ	0x89 /* large item 0x9 */
 
 enum aml_kind {
-	AML_KIND_PLAIN,		/* Scope, Device, Package: just a PkgLength */
-	AML_KIND_BUFFER,	/* PkgLength + BufferSize */
-	AML_KIND_RESTEMPLATE,	/* a Buffer that needs an EndTag */
+	AML_KIND_PLAIN,	      /* Scope, Device, Package: just a PkgLength */
+	AML_KIND_BUFFER,      /* PkgLength + BufferSize */
+	AML_KIND_RESTEMPLATE, /* a Buffer that needs an EndTag */
 };
 
 void aml_init(struct aml *a)
@@ -232,7 +232,7 @@ static const char *parse_seg(const char *p, char seg[4])
 	for (; i < 4; i++)
 		seg[i] = '_';
 	if (*p && *p != '.')
-		return NULL;	/* too long or a bad character */
+		return NULL; /* too long or a bad character */
 	return p;
 }
 
@@ -258,7 +258,7 @@ void aml_name_string(struct aml *a, const char *path)
 		if (!p)
 			goto bad;
 		if (*p == '.' && !*++p)
-			goto bad;	/* trailing dot */
+			goto bad; /* trailing dot */
 	}
 	if (n == 0) {
 		/* "\" alone: the root, a prefix followed by NullName. */
@@ -418,10 +418,10 @@ void aml_end(struct aml *a)
 void aml_res_io(struct aml *a, uint16_t base, uint8_t len)
 {
 	aml_byte(a, RES_IO);
-	aml_byte(a, 0x01);	/* decodes 16 address bits */
-	aml_le(a, base, 2);	/* minimum */
-	aml_le(a, base, 2);	/* maximum: fixed at base */
-	aml_byte(a, 1);		/* alignment */
+	aml_byte(a, 0x01);  /* decodes 16 address bits */
+	aml_le(a, base, 2); /* minimum */
+	aml_le(a, base, 2); /* maximum: fixed at base */
+	aml_byte(a, 1);	    /* alignment */
 	aml_byte(a, len);
 }
 
@@ -435,13 +435,13 @@ void aml_res_irq(struct aml *a, uint16_t mask, bool level)
 	}
 	aml_byte(a, RES_IRQ);
 	aml_le(a, mask, 2);
-	aml_byte(a, 1 << 4);	/* level, active high, shared */
+	aml_byte(a, 1 << 4); /* level, active high, shared */
 }
 
 void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len, bool writable)
 {
 	aml_byte(a, RES_MEM32_FIXED);
-	aml_le(a, 9, 2);	/* length of what follows */
+	aml_le(a, 9, 2); /* length of what follows */
 	aml_byte(a, writable ? 1 : 0);
 	aml_le(a, base, 4);
 	aml_le(a, len, 4);
@@ -449,14 +449,14 @@ void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len, bool writab
 
 void aml_res_interrupt(struct aml *a, uint32_t gsi, bool level, bool active_low)
 {
-	uint8_t flags = 1;	/* resource consumer */
+	uint8_t flags = 1; /* resource consumer */
 
 	if (!level)
 		flags |= 1 << 1;
 	if (active_low)
 		flags |= 1 << 2;
 	aml_byte(a, RES_EXT_IRQ);
-	aml_le(a, 6, 2);	/* flags, count, one 32-bit interrupt */
+	aml_le(a, 6, 2); /* flags, count, one 32-bit interrupt */
 	aml_byte(a, flags);
 	aml_byte(a, 1);
 	aml_le(a, gsi, 4);

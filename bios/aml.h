@@ -33,11 +33,11 @@ struct aml {
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
-	int err;			/* first error (-errno), sticky */
+	int err; /* first error (-errno), sticky */
 	int depth;
 	struct {
-		size_t start;		/* offset of the construct's body */
-		uint8_t kind;		/* enum aml_kind in aml.c */
+		size_t start; /* offset of the construct's body */
+		uint8_t kind; /* enum aml_kind in aml.c */
 	} open[AML_MAX_DEPTH];
 };
 
@@ -51,9 +51,9 @@ void aml_bytes(struct aml *a, const void *p, size_t n);
 void aml_byte(struct aml *a, uint8_t b);
 
 /* Data objects. */
-void aml_integer(struct aml *a, uint64_t v);	/* smallest encoding */
+void aml_integer(struct aml *a, uint64_t v); /* smallest encoding */
 void aml_string(struct aml *a, const char *s);
-void aml_eisaid(struct aml *a, const char *id);	/* "PNP0501" */
+void aml_eisaid(struct aml *a, const char *id); /* "PNP0501" */
 /*
  * A NameString: "\\_SB", "^FOO", "_S5", "\\_SB.PCI0.ISA". Segments shorter
  * than four characters are padded with '_' as iasl does.
@@ -76,7 +76,7 @@ void aml_restemplate_begin(struct aml *a);
 void aml_end(struct aml *a);
 
 /* Resource descriptors (inside a ResourceTemplate). */
-void aml_res_io(struct aml *a, uint16_t base, uint8_t len);	/* Decode16, fixed */
+void aml_res_io(struct aml *a, uint16_t base, uint8_t len); /* Decode16, fixed */
 /* ISA IRQ(s) in @mask: edge/high (IRQNoFlags) or level/high, shared. */
 void aml_res_irq(struct aml *a, uint16_t mask, bool level);
 void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len, bool writable);

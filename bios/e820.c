@@ -22,7 +22,7 @@
 
 struct e820_area {
 	uint64_t start;
-	uint64_t end;		/* exclusive */
+	uint64_t end; /* exclusive */
 };
 
 /* Address space that is never RAM in the map, sorted by address. */
@@ -53,7 +53,9 @@ static int e820_add(struct e820_table *t, uint64_t start, uint64_t end, uint32_t
 	if (t->nr == t->max)
 		return -ENOSPC;
 	t->tab[t->nr++] = (struct boot_e820_entry){
-		.addr = start, .size = end - start, .type = type,
+		.addr = start,
+		.size = end - start,
+		.type = type,
 	};
 	return 0;
 }
@@ -125,8 +127,7 @@ int e820_build(const struct vm *vm, struct boot_e820_entry *tab, int max)
 			return ret;
 	}
 	for (i = 0; i < sizeof(e820_reserved) / sizeof(e820_reserved[0]); i++) {
-		ret = e820_add(&t, e820_reserved[i].start, e820_reserved[i].end,
-			       E820_RESERVED);
+		ret = e820_add(&t, e820_reserved[i].start, e820_reserved[i].end, E820_RESERVED);
 		if (ret)
 			return ret;
 	}

@@ -21,17 +21,17 @@
 #include "config/status.h"
 #include "cpu/vm.h"
 
-#define BOOT_SECTOR_MAGIC 0xaa55
-#define HDRS_MAGIC 0x53726448	/* "HdrS" */
-#define SETUP_HDR_OFF 0x1f1
-#define MIN_PROTOCOL 0x0206
-#define PROTOCOL_RSDP 0x020e	/* acpi_rsdp_addr exists from 2.14 */
+#define BOOT_SECTOR_MAGIC     0xaa55
+#define HDRS_MAGIC	      0x53726448 /* "HdrS" */
+#define SETUP_HDR_OFF	      0x1f1
+#define MIN_PROTOCOL	      0x0206
+#define PROTOCOL_RSDP	      0x020e /* acpi_rsdp_addr exists from 2.14 */
 #define LOADER_TYPE_UNDEFINED 0xff
-#define PTE_P (1ULL << 0)
-#define PTE_RW (1ULL << 1)
-#define PTE_PS (1ULL << 7)
-#define SZ_2M (2ULL << 20)
-#define BOOT_STACK LAYOUT_BOOT_PARAMS	/* grows down towards the GDT */
+#define PTE_P		      (1ULL << 0)
+#define PTE_RW		      (1ULL << 1)
+#define PTE_PS		      (1ULL << 7)
+#define SZ_2M		      (2ULL << 20)
+#define BOOT_STACK	      LAYOUT_BOOT_PARAMS /* grows down towards the GDT */
 
 static const struct setup_header *hdr_of(const uint8_t *data)
 {
@@ -60,8 +60,7 @@ const char *linux_check(const uint8_t *data, size_t size)
 		return "is a zImage, not a bzImage (not loaded high)";
 	if (!(h->xloadflags & XLF_KERNEL_64))
 		return "has no 64-bit entry point (XLF_KERNEL_64)";
-	if (size < setup_size(h) || size - setup_size(h) < (size_t)h->syssize * 16 ||
-	    !h->syssize)
+	if (size < setup_size(h) || size - setup_size(h) < (size_t)h->syssize * 16 || !h->syssize)
 		return "is truncated (shorter than its header says)";
 	return NULL;
 }
@@ -142,10 +141,10 @@ static uint16_t build_gdt(struct vm *vm)
 	static const uint64_t gdt[] = {
 		0,
 		0,
-		0x00af9b000000ffffULL,	/* 64-bit code, present, DPL 0 */
-		0x00cf93000000ffffULL,	/* data, present, DPL 0, 4 GiB */
-		0x0000890000000067ULL,	/* 64-bit TSS (base 0), low half */
-		0,			/* TSS high half */
+		0x00af9b000000ffffULL, /* 64-bit code, present, DPL 0 */
+		0x00cf93000000ffffULL, /* data, present, DPL 0, 4 GiB */
+		0x0000890000000067ULL, /* 64-bit TSS (base 0), low half */
+		0,		       /* TSS high half */
 	};
 
 	mem_write(&vm->mem, LAYOUT_GDT, gdt, sizeof(gdt));
@@ -160,8 +159,7 @@ static uint64_t kernel_load_addr(const struct setup_header *h)
 	return LAYOUT_KERNEL;
 }
 
-static int load_initrd(struct vm *vm, struct boot_params *bp, const char *path,
-		       uint64_t kernel_end)
+static int load_initrd(struct vm *vm, struct boot_params *bp, const char *path, uint64_t kernel_end)
 {
 	uint64_t top = mem_low_end(&vm->mem), addr;
 	struct stat st;
@@ -180,16 +178,17 @@ static int load_initrd(struct vm *vm, struct boot_params *bp, const char *path,
 	if (bp->hdr.initrd_addr_max && top > (uint64_t)bp->hdr.initrd_addr_max + 1)
 		top = (uint64_t)bp->hdr.initrd_addr_max + 1;
 	if ((uint64_t)st.st_size > top || ((top - st.st_size) & ~0xfffULL) < kernel_end) {
-		fprintf(stderr, "vmm: --initrd '%s' (%lld MiB) does not fit in guest memory "
-				"below %#llx: raise --mem\n",
+		fprintf(stderr,
+			"vmm: --initrd '%s' (%lld MiB) does not fit in guest memory "
+			"below %#llx: raise --mem\n",
 			path, (long long)st.st_size >> 20, (unsigned long long)top);
 		close(fd);
 		return VMM_EXIT_USAGE;
 	}
 	addr = (top - st.st_size) & ~0xfffULL;
 	while (got < (size_t)st.st_size &&
-	       (n = read(fd, mem_ptr(&vm->mem, addr + got, st.st_size - got),
-			 st.st_size - got)) > 0)
+	       (n = read(fd, mem_ptr(&vm->mem, addr + got, st.st_size - got), st.st_size - got)) >
+		       0)
 		got += n;
 	close(fd);
 	if (got != (size_t)st.st_size) {
@@ -203,12 +202,12 @@ static int load_initrd(struct vm *vm, struct boot_params *bp, const char *path,
 	return 0;
 }
 
-int linux_load(struct vm *vm, const struct kernel_image *k, const char *initrd,
-	       const char *cmdline, struct boot_entry *entry)
+int linux_load(struct vm *vm, const struct kernel_image *k, const char *initrd, const char *cmdline,
+	       struct boot_entry *entry)
 {
 	const struct setup_header *h = hdr_of(k->data);
 	size_t setup = setup_size(h), kernel_size = k->size - setup;
-	size_t hdr_end = 0x202 + k->data[0x201];	/* jump at 0x200 ends the header */
+	size_t hdr_end = 0x202 + k->data[0x201]; /* jump at 0x200 ends the header */
 	uint64_t load = kernel_load_addr(h);
 	uint64_t need = h->init_size > kernel_size ? h->init_size : kernel_size;
 	size_t cmdline_len = cmdline ? strlen(cmdline) : 0;
@@ -219,7 +218,8 @@ int linux_load(struct vm *vm, const struct kernel_image *k, const char *initrd,
 	bp = mem_ptr(&vm->mem, LAYOUT_BOOT_PARAMS, sizeof(*bp));
 	dst = mem_ptr(&vm->mem, load, need);
 	if (!bp || !dst || load + need > mem_low_end(&vm->mem)) {
-		fprintf(stderr, "vmm: --kernel '%s' needs %llu MiB of RAM from %#llx: raise --mem\n",
+		fprintf(stderr,
+			"vmm: --kernel '%s' needs %llu MiB of RAM from %#llx: raise --mem\n",
 			k->path, (unsigned long long)((load + need + (1 << 20) - 1) >> 20),
 			(unsigned long long)load);
 		return VMM_EXIT_USAGE;
@@ -239,7 +239,7 @@ int linux_load(struct vm *vm, const struct kernel_image *k, const char *initrd,
 	bp->hdr.type_of_loader = LOADER_TYPE_UNDEFINED;
 	bp->hdr.loadflags |= CAN_USE_HEAP;
 	bp->hdr.heap_end_ptr = 0xfe00;
-	bp->hdr.vid_mode = 0xffff;	/* "normal" */
+	bp->hdr.vid_mode = 0xffff; /* "normal" */
 	bp->hdr.code32_start = (uint32_t)load;
 	bp->hdr.cmd_line_ptr = LAYOUT_CMDLINE;
 	mem_write(&vm->mem, LAYOUT_CMDLINE, cmdline ? cmdline : "", cmdline_len + 1);
@@ -256,7 +256,7 @@ int linux_load(struct vm *vm, const struct kernel_image *k, const char *initrd,
 	entry->gdt = LAYOUT_GDT;
 	entry->gdt_limit = build_gdt(vm);
 	entry->cr3 = LAYOUT_PML4;
-	entry->rip = load + 0x200;	/* the 64-bit entry point */
+	entry->rip = load + 0x200; /* the 64-bit entry point */
 	entry->rsi = LAYOUT_BOOT_PARAMS;
 	entry->rsp = BOOT_STACK;
 	return 0;

@@ -30,7 +30,7 @@ void linux_free_kernel(struct kernel_image *k);
  * out in guest memory and say where the BSP starts. The e820 map comes from
  * bios/e820.c. Returns 0 or a vmm exit status after one error line.
  */
-int linux_load(struct vm *vm, const struct kernel_image *k, const char *initrd,
-	       const char *cmdline, struct boot_entry *entry);
+int linux_load(struct vm *vm, const struct kernel_image *k, const char *initrd, const char *cmdline,
+	       struct boot_entry *entry);
 
 #endif

@@ -18,21 +18,21 @@
 #include "cpu/vm.h"
 
 /* What KVM's in-kernel LAPIC and IOAPIC report in their version registers. */
-#define KVM_LAPIC_VERSION	0x14
-#define KVM_IOAPIC_VERSION	0x11
+#define KVM_LAPIC_VERSION  0x14
+#define KVM_IOAPIC_VERSION 0x11
 
 /*
  * CPUID.1 signature and features for the processor entries: Linux only
  * prints them, so a plain family 6 with FPU and APIC will do.
  */
-#define MP_CPU_SIGNATURE	0x00000600
-#define MP_CPU_FEATURES		((1u << 0) | (1u << 9))
+#define MP_CPU_SIGNATURE 0x00000600
+#define MP_CPU_FEATURES	 ((1u << 0) | (1u << 9))
 
-#define MP_ISA_BUS		0
-#define MP_ISA_IRQS		16
+#define MP_ISA_BUS  0
+#define MP_ISA_IRQS 16
 /* IRQ0 moves to pin 2; IRQ2 (cascade) has no entry. */
-#define MP_NR_INTSRC		(MP_ISA_IRQS - 1)
-#define MP_NR_LINTSRC		2
+#define MP_NR_INTSRC  (MP_ISA_IRQS - 1)
+#define MP_NR_LINTSRC 2
 
 static uint8_t mp_checksum(const void *p, size_t len)
 {
@@ -79,8 +79,7 @@ static uint8_t *mp_add_intsrc(uint8_t *p, const struct mpc_intsrc *e)
 }
 
 /* ISA IRQs 0-15 on the IOAPIC, and the two local interrupt lines. */
-static uint8_t *mp_add_irqs(uint8_t *p, const struct platform_info *plat,
-			    uint8_t ioapic_id)
+static uint8_t *mp_add_irqs(uint8_t *p, const struct platform_info *plat, uint8_t ioapic_id)
 {
 	uint16_t level = plat->level_irqs;
 	unsigned int irq;
@@ -106,13 +105,19 @@ static uint8_t *mp_add_irqs(uint8_t *p, const struct platform_info *plat,
 		p = mp_add_intsrc(p, &e);
 	}
 	p = mp_add_intsrc(p, &(struct mpc_intsrc){
-		.type = MP_LINTSRC, .irqtype = MP_EXTINT, .srcbus = MP_ISA_BUS,
-		.dstapic = MP_APIC_ALL, .dstirq = 0,
-	});
+				     .type = MP_LINTSRC,
+				     .irqtype = MP_EXTINT,
+				     .srcbus = MP_ISA_BUS,
+				     .dstapic = MP_APIC_ALL,
+				     .dstirq = 0,
+			     });
 	return mp_add_intsrc(p, &(struct mpc_intsrc){
-		.type = MP_LINTSRC, .irqtype = MP_NMI, .srcbus = MP_ISA_BUS,
-		.dstapic = MP_APIC_ALL, .dstirq = 1,
-	});
+					.type = MP_LINTSRC,
+					.irqtype = MP_NMI,
+					.srcbus = MP_ISA_BUS,
+					.dstapic = MP_APIC_ALL,
+					.dstirq = 1,
+				});
 }
 
 static void mp_fill(uint8_t *buf, size_t len, uint64_t gpa, const struct vm *vm)

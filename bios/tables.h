@@ -22,14 +22,14 @@ struct aml;
  * level-triggered.
  */
 struct isa_dev_desc {
-	char name[5];		/* ACPI name: "COM1" */
-	char hid[8];		/* EISA id: "PNP0501" */
+	char name[5]; /* ACPI name: "COM1" */
+	char hid[8];  /* EISA id: "PNP0501" */
 	uint32_t uid;
 	struct {
 		uint16_t base;
-		uint8_t len;	/* 0 = unused */
+		uint8_t len; /* 0 = unused */
 	} io[2];
-	uint16_t irq_mask;	/* bit n = ISA IRQ n, 0 = none */
+	uint16_t irq_mask; /* bit n = ISA IRQ n, 0 = none */
 };
 
 /*
@@ -43,17 +43,17 @@ struct dsdt_hook {
 };
 
 #define PLATFORM_MAX_ISA_DEVS	16
-#define PLATFORM_MAX_DSDT_HOOKS	16
+#define PLATFORM_MAX_DSDT_HOOKS 16
 
 struct platform_info {
 	/* ACPI fixed hardware: set by devices/acpi_pm.c */
-	uint16_t pm1a_evt_blk;	/* PM1a status (2 bytes) + enable (2 bytes) */
-	uint16_t pm1a_cnt_blk;	/* PM1a control (2 bytes) */
-	uint16_t pm_tmr_blk;	/* PM timer (4 bytes), 0 = none */
+	uint16_t pm1a_evt_blk; /* PM1a status (2 bytes) + enable (2 bytes) */
+	uint16_t pm1a_cnt_blk; /* PM1a control (2 bytes) */
+	uint16_t pm_tmr_blk;   /* PM timer (4 bytes), 0 = none */
 	uint8_t sci_irq;
-	uint8_t s5_slp_typ;	/* SLP_TYP value that means "soft off" */
+	uint8_t s5_slp_typ; /* SLP_TYP value that means "soft off" */
 	/* ACPI reset register (system I/O): set by the device that resets */
-	uint16_t reset_port;	/* 0 = none */
+	uint16_t reset_port; /* 0 = none */
 	uint8_t reset_value;
 	/* ISA IRQs that are level-triggered (bit n = IRQ n), e.g. the SCI */
 	uint16_t level_irqs;
@@ -66,7 +66,7 @@ struct platform_info {
 
 /* In-kernel irqchip placement (KVM's defaults). */
 #define IOAPIC_ADDR 0xfec00000u
-#define LAPIC_ADDR 0xfee00000u
+#define LAPIC_ADDR  0xfee00000u
 #define IOAPIC_PINS 24
 
 /*

@@ -15,9 +15,9 @@
 
 #include "config/config.h"
 
-#define MIN_MEM (8ULL << 20)	/* room for the boot layout below 1 MiB and a kernel */
-#define MAX_MEM (1ULL << 46)	/* 64 TiB: the guest-physical space we lay out */
-#define MAX_CPUS 255		/* xAPIC IDs in the MP table and MADT */
+#define MIN_MEM		 (8ULL << 20) /* room for the boot layout below 1 MiB and a kernel */
+#define MAX_MEM		 (1ULL << 46) /* 64 TiB: the guest-physical space we lay out */
+#define MAX_CPUS	 255	      /* xAPIC IDs in the MP table and MADT */
 #define MAX_CONFIG_DEPTH 8
 
 enum key_type { K_STRING, K_SIZE, K_UINT, K_BOOL, K_SERIAL, K_ON_RESET, K_CONFIG };
@@ -25,7 +25,7 @@ enum key_type { K_STRING, K_SIZE, K_UINT, K_BOOL, K_SERIAL, K_ON_RESET, K_CONFIG
 struct key {
 	const char *name;
 	enum key_type type;
-	const char *arg;	/* shown in --help; NULL for flags without a value */
+	const char *arg; /* shown in --help; NULL for flags without a value */
 	const char *help;
 };
 
@@ -107,7 +107,7 @@ void config_defaults(struct config *c)
 int config_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
-	unsigned int shift = 20;	/* a plain number means MiB, as in QEMU */
+	unsigned int shift = 20; /* a plain number means MiB, as in QEMU */
 	char *end;
 
 	if (!s || !isdigit((unsigned char)*s))
@@ -117,15 +117,28 @@ int config_parse_size(const char *s, uint64_t *out)
 	if (errno)
 		return -ERANGE;
 	switch (toupper((unsigned char)*end)) {
-	case '\0':
+	case '\0': break;
+	case 'K':
+		shift = 10;
+		end++;
 		break;
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
-	case 'T': shift = 40; end++; break;
-	case 'B': shift = 0; end++; break;
-	default:
-		return -EINVAL;
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	case 'B':
+		shift = 0;
+		end++;
+		break;
+	default: return -EINVAL;
 	}
 	if (shift && (*end == 'i' || *end == 'I'))
 		end++;
@@ -188,8 +201,10 @@ static int check_mem(uint64_t v, const char *text)
 		return -1;
 	}
 	if (v > MAX_MEM || v > host) {
-		fprintf(stderr, "vmm: --mem '%s' is too large: this host has %" PRIu64
-				" MiB of RAM and swap\n", text, host >> 20);
+		fprintf(stderr,
+			"vmm: --mem '%s' is too large: this host has %" PRIu64
+			" MiB of RAM and swap\n",
+			text, host >> 20);
 		return -1;
 	}
 	return 0;
@@ -253,7 +268,8 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 	case K_SERIAL:
 		if (strcmp(val, "stdio") && strcmp(val, "none") &&
 		    (strncmp(val, "file:", 5) || !val[5])) {
-			fprintf(stderr, "vmm: --serial: expected stdio, none or file:PATH, got '%s'\n",
+			fprintf(stderr,
+				"vmm: --serial: expected stdio, none or file:PATH, got '%s'\n",
 				val);
 			return -1;
 		}
@@ -265,12 +281,12 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 		} else if (!strcmp(val, "reboot")) {
 			c->on_reset = ON_RESET_REBOOT;
 		} else {
-			fprintf(stderr, "vmm: --on-reset: expected exit or reboot, got '%s'\n", val);
+			fprintf(stderr, "vmm: --on-reset: expected exit or reboot, got '%s'\n",
+				val);
 			return -1;
 		}
 		return 0;
-	case K_CONFIG:
-		return config_file(c, val);
+	case K_CONFIG: return config_file(c, val);
 	}
 	return -1;
 }

@@ -14,13 +14,13 @@ struct config {
 	const char *kernel;
 	const char *initrd;
 	const char *append;
-	uint64_t mem_size;	/* bytes */
+	uint64_t mem_size; /* bytes */
 	unsigned int cpus;
-	const char *serial;	/* "stdio", "file:PATH", "none" */
-	unsigned int timeout;	/* seconds, 0 = none */
+	const char *serial;   /* "stdio", "file:PATH", "none" */
+	unsigned int timeout; /* seconds, 0 = none */
 	bool stats;
 	enum on_reset on_reset;
-	struct config_str *owned;	/* values read from config files */
+	struct config_str *owned; /* values read from config files */
 };
 
 /* Defaults: 512 MiB, 1 vCPU, serial on stdio, reboot on reset. */

@@ -18,13 +18,13 @@
 
 #include "cpu/vcpu.h"
 
-#define CPUID_1_ECX_MONITOR (1u << 3)
-#define CPUID_1_ECX_VMX (1u << 5)
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
-#define CPUID_1_EDX_HTT (1u << 28)
+#define CPUID_1_ECX_MONITOR	(1u << 3)
+#define CPUID_1_ECX_VMX		(1u << 5)
+#define CPUID_1_ECX_HYPERVISOR	(1u << 31)
+#define CPUID_1_EDX_HTT		(1u << 28)
 #define CPUID_8000_0001_ECX_SVM (1u << 2)
-#define TOPO_LEVEL_SMT 1
-#define TOPO_LEVEL_CORE 2
+#define TOPO_LEVEL_SMT		1
+#define TOPO_LEVEL_CORE		2
 
 struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 {
@@ -110,12 +110,8 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *sup, unsigned int id,
 			}
 			break;
 		case 0xb:
-		case 0x1f:
-			topo_leaf(e, id, nr_vcpus);
-			break;
-		case 0x80000001:
-			e->ecx &= ~CPUID_8000_0001_ECX_SVM;
-			break;
+		case 0x1f: topo_leaf(e, id, nr_vcpus); break;
+		case 0x80000001: e->ecx &= ~CPUID_8000_0001_ECX_SVM; break;
 		}
 	}
 	return c;

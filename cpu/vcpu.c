@@ -23,21 +23,21 @@
 #include "mmio/bus.h"
 
 /* MSR numbers (arch/x86/include/asm/msr-index.h is not a UAPI header). */
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_MISC_ENABLE 0x1a0
-#define MSR_IA32_CR_PAT 0x277
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SYSCALL_MASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_IA32_TSC 0x10
+#define MSR_IA32_SYSENTER_CS	0x174
+#define MSR_IA32_SYSENTER_ESP	0x175
+#define MSR_IA32_SYSENTER_EIP	0x176
+#define MSR_IA32_MISC_ENABLE	0x1a0
+#define MSR_IA32_CR_PAT		0x277
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_CSTAR		0xc0000083
+#define MSR_SYSCALL_MASK	0xc0000084
+#define MSR_KERNEL_GS_BASE	0xc0000102
+#define MSR_IA32_TSC		0x10
 #define MISC_ENABLE_FAST_STRING (1ULL << 0)
-#define PAT_POWER_ON 0x0007040600070406ULL
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
+#define PAT_POWER_ON		0x0007040600070406ULL
+#define EFER_LME		(1ULL << 8)
+#define EFER_LMA		(1ULL << 10)
 
 struct vcpu *vcpu_create(struct vm *vm, unsigned int id)
 {
@@ -55,8 +55,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned int id)
 		return NULL;
 	}
 	sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = sz > 0 ? mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0) :
-			  MAP_FAILED;
+	v->run = sz > 0 ? mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0) : MAP_FAILED;
 	if (v->run == MAP_FAILED) {
 		fprintf(stderr, "vmm: cannot map vCPU %u state: %s\n", id, strerror(errno));
 		close(v->fd);
@@ -136,8 +135,7 @@ int vcpu_save_reset_state(struct vcpu *v)
 	struct vcpu_reset_state *r = &v->reset;
 
 	if (ioctl(v->fd, KVM_GET_REGS, &r->regs) < 0 ||
-	    ioctl(v->fd, KVM_GET_SREGS, &r->sregs) < 0 ||
-	    ioctl(v->fd, KVM_GET_FPU, &r->fpu) < 0 ||
+	    ioctl(v->fd, KVM_GET_SREGS, &r->sregs) < 0 || ioctl(v->fd, KVM_GET_FPU, &r->fpu) < 0 ||
 	    ioctl(v->fd, KVM_GET_LAPIC, &r->lapic) < 0 ||
 	    ioctl(v->fd, KVM_GET_MP_STATE, &r->mp_state) < 0 ||
 	    ioctl(v->fd, KVM_GET_VCPU_EVENTS, &r->events) < 0 ||
@@ -155,8 +153,7 @@ int vcpu_reset(struct vcpu *v)
 
 	/* SREGS first: it carries the APIC base that KVM_SET_LAPIC depends on. */
 	if (ioctl(v->fd, KVM_SET_SREGS, &r->sregs) < 0 ||
-	    ioctl(v->fd, KVM_SET_REGS, &r->regs) < 0 ||
-	    ioctl(v->fd, KVM_SET_FPU, &r->fpu) < 0 ||
+	    ioctl(v->fd, KVM_SET_REGS, &r->regs) < 0 || ioctl(v->fd, KVM_SET_FPU, &r->fpu) < 0 ||
 	    (r->have_xcrs && ioctl(v->fd, KVM_SET_XCRS, &r->xcrs) < 0) ||
 	    (r->have_xsave && ioctl(v->fd, KVM_SET_XSAVE, &r->xsave) < 0) ||
 	    ioctl(v->fd, KVM_SET_LAPIC, &r->lapic) < 0 ||
@@ -171,8 +168,16 @@ int vcpu_reset(struct vcpu *v)
 static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
 {
 	*s = (struct kvm_segment){
-		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
-		.present = 1, .dpl = 0, .db = code ? 0 : 1, .s = 1, .l = code ? 1 : 0, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = sel,
+		.type = type,
+		.present = 1,
+		.dpl = 0,
+		.db = code ? 0 : 1,
+		.s = 1,
+		.l = code ? 1 : 0,
+		.g = 1,
 	};
 }
 
@@ -188,10 +193,9 @@ int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e)
 	set_seg(&sregs.cs, 0x10, 0xb, true);
 	set_seg(&sregs.ds, 0x18, 0x3, false);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.tr = (struct kvm_segment){ .selector = 0x20, .limit = 0x67, .type = 0xb,
-					 .present = 1 };
-	sregs.ldt = (struct kvm_segment){ .type = 2, .present = 1, .limit = 0xffff,
-					  .unusable = 1 };
+	sregs.tr =
+		(struct kvm_segment){ .selector = 0x20, .limit = 0x67, .type = 0xb, .present = 1 };
+	sregs.ldt = (struct kvm_segment){ .type = 2, .present = 1, .limit = 0xffff, .unusable = 1 };
 	sregs.gdt.base = e->gdt;
 	sregs.gdt.limit = e->gdt_limit;
 	sregs.idt.base = 0;
@@ -268,7 +272,8 @@ static void handle_internal_error(struct vcpu *v)
 		/* With KVM_CAP_EXIT_ON_EMULATION_FAILURE, data[] carries the bytes. */
 		n += snprintf(detail + n, sizeof(detail) - n, ", emulation failure");
 		if (run->emulation_failure.ndata >= 3 &&
-		    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+		    (run->emulation_failure.flags &
+		     KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
 			n += snprintf(detail + n, sizeof(detail) - n, ", insn");
 			for (unsigned int i = 0; i < run->emulation_failure.insn_size && i < 15 &&
 						 n < (int)sizeof(detail) - 4;
@@ -284,15 +289,9 @@ static void handle_internal_error(struct vcpu *v)
 static void handle_system_event(struct vcpu *v)
 {
 	switch (v->run->system_event.type) {
-	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vm_request_exit(v->vm, VMM_EXIT_POWEROFF, NULL);
-		break;
-	case KVM_SYSTEM_EVENT_RESET:
-		vm_request_reset(v->vm, "system event reset");
-		break;
-	default:
-		vcpu_crash(v, "system event crash", NULL);
-		break;
+	case KVM_SYSTEM_EVENT_SHUTDOWN: vm_request_exit(v->vm, VMM_EXIT_POWEROFF, NULL); break;
+	case KVM_SYSTEM_EVENT_RESET: vm_request_reset(v->vm, "system event reset"); break;
+	default: vcpu_crash(v, "system event crash", NULL); break;
 	}
 }
 
@@ -305,26 +304,19 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	if (run->exit_reason < VCPU_EXIT_REASONS)
 		atomic_fetch_add_explicit(&v->exits[run->exit_reason], 1, memory_order_relaxed);
 	switch (run->exit_reason) {
-	case KVM_EXIT_IO:
-		handle_io(v);
-		return true;
+	case KVM_EXIT_IO: handle_io(v); return true;
 	case KVM_EXIT_MMIO:
 		bus_access(BUS_MMIO, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 			   run->mmio.is_write);
 		return true;
 	case KVM_EXIT_HLT:
-	case KVM_EXIT_INTR:
-		return true;
+	case KVM_EXIT_INTR: return true;
 	case KVM_EXIT_SHUTDOWN:
 		/* A triple fault. A PC would reset; for CI a crash report is worth more. */
 		vcpu_crash(v, "triple fault", NULL);
 		return false;
-	case KVM_EXIT_SYSTEM_EVENT:
-		handle_system_event(v);
-		return false;
-	case KVM_EXIT_INTERNAL_ERROR:
-		handle_internal_error(v);
-		return false;
+	case KVM_EXIT_SYSTEM_EVENT: handle_system_event(v); return false;
+	case KVM_EXIT_INTERNAL_ERROR: handle_internal_error(v); return false;
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(why, sizeof(why), " (hardware reason %#llx)",
 			 run->fail_entry.hardware_entry_failure_reason);
@@ -379,7 +371,7 @@ int vcpu_start(struct vcpu *v)
 		struct sigaction sa = { .sa_handler = kick_handler };
 
 		sigemptyset(&sa.sa_mask);
-		sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: KVM_RUN must see EINTR */
+		sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: KVM_RUN must see EINTR */
 		handler_set = true;
 	}
 	v->run->immediate_exit = 0;
@@ -399,10 +391,14 @@ void vcpu_join(struct vcpu *v)
 }
 
 static const char *const exit_names[VCPU_EXIT_REASONS] = {
-	[KVM_EXIT_IO] = "io",		  [KVM_EXIT_MMIO] = "mmio",
-	[KVM_EXIT_HLT] = "hlt",		  [KVM_EXIT_INTR] = "intr",
-	[KVM_EXIT_SHUTDOWN] = "shutdown", [KVM_EXIT_SYSTEM_EVENT] = "system_event",
-	[KVM_EXIT_INTERNAL_ERROR] = "internal_error", [KVM_EXIT_FAIL_ENTRY] = "fail_entry",
+	[KVM_EXIT_IO] = "io",
+	[KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_HLT] = "hlt",
+	[KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_SHUTDOWN] = "shutdown",
+	[KVM_EXIT_SYSTEM_EVENT] = "system_event",
+	[KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+	[KVM_EXIT_FAIL_ENTRY] = "fail_entry",
 	[KVM_EXIT_DEBUG] = "debug",
 };
 

@@ -31,7 +31,7 @@ struct vcpu_reset_state {
 
 struct vcpu {
 	struct vm *vm;
-	unsigned int id;	/* also its APIC ID */
+	unsigned int id; /* also its APIC ID */
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
@@ -43,10 +43,10 @@ struct vcpu {
 /* Where the boot loader wants the BSP to start, in 64-bit long mode. */
 struct boot_entry {
 	uint64_t rip;
-	uint64_t rsi;	/* struct boot_params */
+	uint64_t rsi; /* struct boot_params */
 	uint64_t rsp;
-	uint64_t cr3;	/* identity-mapping page tables */
-	uint64_t gdt;	/* GDT with __BOOT_CS at 0x10, __BOOT_DS at 0x18 */
+	uint64_t cr3; /* identity-mapping page tables */
+	uint64_t gdt; /* GDT with __BOOT_CS at 0x10, __BOOT_DS at 0x18 */
 	uint16_t gdt_limit;
 };
 

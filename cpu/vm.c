@@ -47,8 +47,9 @@ static int kvm_open(struct vm *vm)
 		int e = errno;
 
 		if (e == ENOENT || e == ENODEV || e == ENXIO)
-			fprintf(stderr, "vmm: no /dev/kvm: KVM is not available on this host "
-					"(load kvm_intel or kvm_amd, or enable nested virtualisation)\n");
+			fprintf(stderr,
+				"vmm: no /dev/kvm: KVM is not available on this host "
+				"(load kvm_intel or kvm_amd, or enable nested virtualisation)\n");
 		else if (e == EACCES || e == EPERM)
 			fprintf(stderr, "vmm: /dev/kvm: permission denied "
 					"(add your user to the 'kvm' group, or run as root)\n");
@@ -79,7 +80,7 @@ static int check_cpus(struct vm *vm)
 	if (max <= 0)
 		max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	if (max <= 0)
-		max = 4;	/* what KVM guarantees without the capability */
+		max = 4; /* what KVM guarantees without the capability */
 	if (vm->cfg->cpus > (unsigned int)max) {
 		fprintf(stderr, "vmm: --cpus %u is above this host's KVM limit of %d\n",
 			vm->cfg->cpus, max);
@@ -107,9 +108,10 @@ static int vm_set_irq_routing(struct vm *vm)
 		if (gsi == 2)
 			continue;
 		r->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
-							    KVM_IRQCHIP_PIC_SLAVE,
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+							  : KVM_IRQCHIP_PIC_SLAVE,
 				       .pin = gsi % 8 },
 		};
 	}
@@ -117,7 +119,8 @@ static int vm_set_irq_routing(struct vm *vm)
 		if (gsi == 2)
 			continue;
 		r->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
 			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi ? gsi : 2 },
 		};
 	}
@@ -303,7 +306,7 @@ static int teardown_helper(void *arg)
 	syscall(SYS_prctl, PR_SET_NAME, "vmm-teardown", 0, 0, 0);
 	syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (syscall(SYS_getppid) != parent)
-		syscall(SYS_exit, 0);	/* vmm is already gone */
+		syscall(SYS_exit, 0); /* vmm is already gone */
 	for (;;)
 		syscall(SYS_pause);
 	return 0;
@@ -329,7 +332,7 @@ void vm_irq_line(struct vm *vm, unsigned int gsi, int level)
 static void vm_post_event(struct vm *vm, enum vm_event ev, int status, const char *why)
 {
 	pthread_mutex_lock(&vm->event_lock);
-	if (vm->event != VM_EVENT_EXIT) {	/* an exit overrides a pending reset */
+	if (vm->event != VM_EVENT_EXIT) { /* an exit overrides a pending reset */
 		if (why)
 			fprintf(stderr, "vmm: %s\n", why);
 		vm->event = ev;

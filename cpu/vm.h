@@ -42,7 +42,7 @@ struct vm {
 	pthread_cond_t event_cond;
 	enum vm_event event;
 	int exit_status;
-	atomic_bool stopping;	/* vCPUs must leave KVM_RUN and park */
+	atomic_bool stopping; /* vCPUs must leave KVM_RUN and park */
 
 	/* Power-on state of the in-kernel PICs, IOAPIC and PIT, for reset. */
 	struct kvm_irqchip reset_irqchip[3];

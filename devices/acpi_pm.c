@@ -32,44 +32,43 @@
 #include "devices/device.h"
 #include "mmio/bus.h"
 
-#define PM_BASE			0x600
-#define PM_LEN			12
-#define PM1_STS_OFF		0x0
-#define PM1_EN_OFF		0x2
-#define PM1_CNT_OFF		0x4
-#define PM_TMR_OFF		0x8
-#define PM_SCI_IRQ		9
-#define PM_S5_SLP_TYP		5
+#define PM_BASE	      0x600
+#define PM_LEN	      12
+#define PM1_STS_OFF   0x0
+#define PM1_EN_OFF    0x2
+#define PM1_CNT_OFF   0x4
+#define PM_TMR_OFF    0x8
+#define PM_SCI_IRQ    9
+#define PM_S5_SLP_TYP 5
 
 /* PM1 status / enable bits (the enable bit sits at the same position). */
-#define ACPI_PM1_TMR		(1u << 0)
-#define ACPI_PM1_BM_STS		(1u << 4)
-#define ACPI_PM1_GBL		(1u << 5)
-#define ACPI_PM1_PWRBTN		(1u << 8)
-#define ACPI_PM1_SLPBTN		(1u << 9)
-#define ACPI_PM1_RTC		(1u << 10)
-#define ACPI_PM1_WAK_STS	(1u << 15)
-#define ACPI_PM1_EN_MASK	(ACPI_PM1_TMR | ACPI_PM1_GBL | ACPI_PM1_PWRBTN | \
-				 ACPI_PM1_SLPBTN | ACPI_PM1_RTC)
+#define ACPI_PM1_TMR	 (1u << 0)
+#define ACPI_PM1_BM_STS	 (1u << 4)
+#define ACPI_PM1_GBL	 (1u << 5)
+#define ACPI_PM1_PWRBTN	 (1u << 8)
+#define ACPI_PM1_SLPBTN	 (1u << 9)
+#define ACPI_PM1_RTC	 (1u << 10)
+#define ACPI_PM1_WAK_STS (1u << 15)
+#define ACPI_PM1_EN_MASK \
+	(ACPI_PM1_TMR | ACPI_PM1_GBL | ACPI_PM1_PWRBTN | ACPI_PM1_SLPBTN | ACPI_PM1_RTC)
 
 /* PM1 control. */
-#define ACPI_PM1_SCI_EN		(1u << 0)
-#define ACPI_PM1_SLP_TYP_SHIFT	10
-#define ACPI_PM1_SLP_TYP_MASK	(7u << ACPI_PM1_SLP_TYP_SHIFT)
-#define ACPI_PM1_SLP_EN		(1u << 13)	/* write-only, reads 0 */
-#define ACPI_PM1_CNT_MASK	(ACPI_PM1_SCI_EN | (1u << 1) | (1u << 2) | \
-				 ACPI_PM1_SLP_TYP_MASK)
+#define ACPI_PM1_SCI_EN	       (1u << 0)
+#define ACPI_PM1_SLP_TYP_SHIFT 10
+#define ACPI_PM1_SLP_TYP_MASK  (7u << ACPI_PM1_SLP_TYP_SHIFT)
+#define ACPI_PM1_SLP_EN	       (1u << 13) /* write-only, reads 0 */
+#define ACPI_PM1_CNT_MASK      (ACPI_PM1_SCI_EN | (1u << 1) | (1u << 2) | ACPI_PM1_SLP_TYP_MASK)
 
-#define PM_TMR_HZ		3579545ULL
-#define PM_TMR_MASK		0xffffff
-#define PM_TMR_TOGGLE_BIT	23
+#define PM_TMR_HZ	  3579545ULL
+#define PM_TMR_MASK	  0xffffff
+#define PM_TMR_TOGGLE_BIT 23
 
 struct acpi_pm {
 	pthread_mutex_t lock;
 	struct vm *vm;
 	struct bus_region *region;
 	uint16_t sts, en, cnt;
-	uint64_t tmr_epoch;	/* counter >> 23 when TMR_STS was last computed */
+	uint64_t tmr_epoch; /* counter >> 23 when TMR_STS was last computed */
 	bool sci;
 };
 
@@ -113,12 +112,9 @@ static uint8_t pm_read_byte(struct acpi_pm *p, unsigned int off)
 		if (!shift)
 			pm_collect_tmr(p);
 		return p->sts >> shift;
-	case PM1_EN_OFF:
-		return p->en >> shift;
-	case PM1_CNT_OFF:
-		return p->cnt >> shift;
-	default:
-		return 0;
+	case PM1_EN_OFF: return p->en >> shift;
+	case PM1_CNT_OFF: return p->cnt >> shift;
+	default: return 0;
 	}
 }
 
@@ -140,16 +136,11 @@ static void pm_write_byte(struct acpi_pm *p, unsigned int off, uint8_t v)
 
 	switch (off & ~1u) {
 	case PM1_STS_OFF:
-		p->sts &= ~(val & mask);	/* write 1 to clear */
+		p->sts &= ~(val & mask); /* write 1 to clear */
 		break;
-	case PM1_EN_OFF:
-		p->en = ((p->en & ~mask) | val) & ACPI_PM1_EN_MASK;
-		break;
-	case PM1_CNT_OFF:
-		pm_cnt_write(p, (p->cnt & ~mask) | val);
-		break;
-	default:	/* PM_TMR is read-only */
-		break;
+	case PM1_EN_OFF: p->en = ((p->en & ~mask) | val) & ACPI_PM1_EN_MASK; break;
+	case PM1_CNT_OFF: pm_cnt_write(p, (p->cnt & ~mask) | val); break;
+	default: /* PM_TMR is read-only */ break;
 	}
 }
 

@@ -52,13 +52,13 @@
 #include "devices/chardev.h"
 #include "mmio/ioloop.h"
 
-#define OUT_FLUSH_SIZE	4096		/* write out once this much is queued */
-#define OUT_MAX		(1u << 20)	/* a writer waits beyond this */
-#define OUT_DELAY_NS	4000000		/* a partial line waits at most 4 ms */
-#define OUT_WAIT_MS	50		/* slice of a writer's wait for room */
-#define OUT_CLOSE_MS	2000		/* at close, give up after this long stuck */
+#define OUT_FLUSH_SIZE 4096	  /* write out once this much is queued */
+#define OUT_MAX	       (1u << 20) /* a writer waits beyond this */
+#define OUT_DELAY_NS   4000000	  /* a partial line waits at most 4 ms */
+#define OUT_WAIT_MS    50	  /* slice of a writer's wait for room */
+#define OUT_CLOSE_MS   2000	  /* at close, give up after this long stuck */
 
-#define ESC_CHAR	0x01		/* Ctrl-A */
+#define ESC_CHAR 0x01 /* Ctrl-A */
 
 enum chardev_kind { CD_NONE, CD_STDIO, CD_FILE };
 
@@ -69,26 +69,26 @@ struct chardev {
 
 	/* Output: guest bytes queue in buf[0, len) until flushed. */
 	pthread_mutex_t out_lock;
-	int out_fd;		/* -1: discard */
-	bool out_owned;		/* ours to close */
-	bool out_send;		/* a socket: send(MSG_DONTWAIT) */
-	bool out_dead;		/* the host end failed: discard from now on */
+	int out_fd;	/* -1: discard */
+	bool out_owned; /* ours to close */
+	bool out_send;	/* a socket: send(MSG_DONTWAIT) */
+	bool out_dead;	/* the host end failed: discard from now on */
 	uint8_t *buf;
 	size_t len, cap;
-	int timer_fd;		/* -1: no I/O thread timer, write through */
+	int timer_fd; /* -1: no I/O thread timer, write through */
 	bool timer_armed;
 	uint64_t lost;
 
 	/* Input. */
 	pthread_mutex_t in_lock;
-	int in_fd;		/* -1: no input */
-	int watch_fd;		/* what the ioloop watches: in_fd or kick_fd */
-	int kick_fd;		/* always-readable eventfd for fds epoll refuses */
-	bool registered;	/* watch_fd is in the ioloop */
-	bool watching;		/* ... with EPOLLIN */
+	int in_fd;	 /* -1: no input */
+	int watch_fd;	 /* what the ioloop watches: in_fd or kick_fd */
+	int kick_fd;	 /* always-readable eventfd for fds epoll refuses */
+	bool registered; /* watch_fd is in the ioloop */
+	bool watching;	 /* ... with EPOLLIN */
 	bool accept;
 	bool eof;
-	bool escape;		/* the previous byte was Ctrl-A */
+	bool escape; /* the previous byte was Ctrl-A */
 	chardev_input_fn in_fn;
 	void *in_opaque;
 
@@ -188,8 +188,8 @@ static void out_fail(struct chardev *cd, int err)
 	cd->len = 0;
 	/* EPIPE: the reader went away (vmm | head); nothing worth a message. */
 	if (err != EPIPE)
-		fprintf(stderr, "vmm: %s: output failed: %s; discarding it from now on\n",
-			cd->name, strerror(err));
+		fprintf(stderr, "vmm: %s: output failed: %s; discarding it from now on\n", cd->name,
+			strerror(err));
 }
 
 /* Write what the host takes without blocking; the rest stays queued. */
@@ -247,7 +247,7 @@ static void out_timer_fired(void *opaque, uint32_t events)
 		goto out;
 	/* A writer waiting for room holds the lock: do not stall stdin behind it. */
 	if (pthread_mutex_trylock(&cd->out_lock)) {
-		out_set_timer(cd);	/* timer_armed stays true: try again later */
+		out_set_timer(cd); /* timer_armed stays true: try again later */
 		goto out;
 	}
 	cd->timer_armed = false;
@@ -375,10 +375,10 @@ static void out_open_stdout(struct chardev *cd)
 	int fd;
 
 	if (fstat(STDOUT_FILENO, &st) < 0)
-		return;		/* closed: discard */
+		return; /* closed: discard */
 	cd->out_fd = STDOUT_FILENO;
 	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
-		return;		/* never EAGAIN; keeps the shell's offset (>>, >) */
+		return; /* never EAGAIN; keeps the shell's offset (>>, >) */
 	if (S_ISSOCK(st.st_mode)) {
 		cd->out_send = true;
 		return;
@@ -512,24 +512,18 @@ void chardev_accept_input(struct chardev *cd, bool on)
 	pthread_mutex_unlock(&cd->in_lock);
 }
 
-static const char esc_help[] =
-	"\r\n"
-	"C-a h    print this help\r\n"
-	"C-a x    exit vmm\r\n"
-	"C-a C-a  send C-a to the guest\r\n";
+static const char esc_help[] = "\r\n"
+			       "C-a h    print this help\r\n"
+			       "C-a x    exit vmm\r\n"
+			       "C-a C-a  send C-a to the guest\r\n";
 
 static void in_escape_cmd(struct chardev *cd, uint8_t c)
 {
 	switch (c) {
-	case 'x':
-		vm_request_exit(cd->vm, VMM_EXIT_POWEROFF, "quit (Ctrl-A x)");
-		break;
+	case 'x': vm_request_exit(cd->vm, VMM_EXIT_POWEROFF, "quit (Ctrl-A x)"); break;
 	case 'h':
-	case '?':
-		chardev_write(cd, esc_help, sizeof(esc_help) - 1);
-		break;
-	default:	/* swallowed, as QEMU does */
-		break;
+	case '?': chardev_write(cd, esc_help, sizeof(esc_help) - 1); break;
+	default: /* swallowed, as QEMU does */ break;
 	}
 }
 
@@ -692,7 +686,7 @@ void chardev_close(struct chardev *cd)
 {
 	if (!cd)
 		return;
-	live_remove(cd);	/* waits for a callback in progress */
+	live_remove(cd); /* waits for a callback in progress */
 	pthread_mutex_lock(&cd->in_lock);
 	if (cd->registered)
 		ioloop_del(cd->watch_fd);

@@ -19,8 +19,8 @@
 #include "devices/device.h"
 #include "mmio/bus.h"
 
-#define DEBUG_EXIT_BASE		0xf4
-#define DEBUG_EXIT_LEN		4
+#define DEBUG_EXIT_BASE 0xf4
+#define DEBUG_EXIT_LEN	4
 
 static struct bus_region *debug_exit_region;
 
@@ -51,8 +51,8 @@ static const struct bus_ops debug_exit_ops = {
 
 static int debug_exit_init(struct vm *vm)
 {
-	debug_exit_region = bus_register(BUS_PIO, DEBUG_EXIT_BASE, DEBUG_EXIT_LEN,
-					 &debug_exit_ops, vm, "debug-exit");
+	debug_exit_region = bus_register(BUS_PIO, DEBUG_EXIT_BASE, DEBUG_EXIT_LEN, &debug_exit_ops,
+					 vm, "debug-exit");
 	return debug_exit_region ? 0 : -EBUSY;
 }
 

@@ -11,27 +11,27 @@
 struct vm;
 
 enum device_level {
-	DEV_LEVEL_PLATFORM,	/* chipset: PM block, RTC, i8042, ... */
-	DEV_LEVEL_BUS,		/* PCI host bridge */
-	DEV_LEVEL_DEVICE,	/* devices on a bus */
+	DEV_LEVEL_PLATFORM, /* chipset: PM block, RTC, i8042, ... */
+	DEV_LEVEL_BUS,	    /* PCI host bridge */
+	DEV_LEVEL_DEVICE,   /* devices on a bus */
 	DEV_LEVEL_NR,
 };
 
 struct device {
 	const char *name;
 	enum device_level level;
-	int (*init)(struct vm *vm);	/* claim regions; 0 or -errno */
-	void (*reset)(struct vm *vm);	/* machine reset: back to power-on state */
+	int (*init)(struct vm *vm);	 /* claim regions; 0 or -errno */
+	void (*reset)(struct vm *vm);	 /* machine reset: back to power-on state */
 	void (*shutdown)(struct vm *vm); /* drain and flush before exit */
 	struct device *next;
 };
 
 void device_register(struct device *dev);
 
-#define device_init(dev)                                                     \
-	static void __attribute__((constructor)) dev##_register(void)        \
-	{                                                                    \
-		device_register(&(dev));                                     \
+#define device_init(dev)                                              \
+	static void __attribute__((constructor)) dev##_register(void) \
+	{                                                             \
+		device_register(&(dev));                              \
 	}
 
 int devices_init(struct vm *vm);

@@ -33,103 +33,103 @@
 #include "devices/i8042.h"
 #include "mmio/bus.h"
 
-#define I8042_DATA_PORT		0x60
-#define I8042_CMD_PORT		0x64
-#define I8042_KBD_IRQ		1
-#define I8042_AUX_IRQ		12
-#define I8042_RESET_CMD		0xfe
+#define I8042_DATA_PORT 0x60
+#define I8042_CMD_PORT	0x64
+#define I8042_KBD_IRQ	1
+#define I8042_AUX_IRQ	12
+#define I8042_RESET_CMD 0xfe
 
 /* Status register (read from 0x64); names as in Linux's i8042.h. */
-#define I8042_STR_OBF		0x01
-#define I8042_STR_IBF		0x02
-#define I8042_STR_SYSFLAG	0x04
-#define I8042_STR_CMDDAT	0x08	/* last write went to 0x64 */
-#define I8042_STR_KEYLOCK	0x10	/* set: keyboard not inhibited */
-#define I8042_STR_AUXDATA	0x20
+#define I8042_STR_OBF	  0x01
+#define I8042_STR_IBF	  0x02
+#define I8042_STR_SYSFLAG 0x04
+#define I8042_STR_CMDDAT  0x08 /* last write went to 0x64 */
+#define I8042_STR_KEYLOCK 0x10 /* set: keyboard not inhibited */
+#define I8042_STR_AUXDATA 0x20
 
 /* Command byte (controller RAM byte 0). */
-#define I8042_CTR_KBDINT	0x01
-#define I8042_CTR_AUXINT	0x02
-#define I8042_CTR_SYSFLAG	0x04
-#define I8042_CTR_KBDDIS	0x10
-#define I8042_CTR_AUXDIS	0x20
-#define I8042_CTR_XLATE		0x40
+#define I8042_CTR_KBDINT  0x01
+#define I8042_CTR_AUXINT  0x02
+#define I8042_CTR_SYSFLAG 0x04
+#define I8042_CTR_KBDDIS  0x10
+#define I8042_CTR_AUXDIS  0x20
+#define I8042_CTR_XLATE	  0x40
 
 /* Output port (0xd0 / 0xd1). */
-#define I8042_OUT_RESET		0x01	/* low: CPU in reset */
-#define I8042_OUT_A20		0x02
-#define I8042_OUT_KBD_OBF	0x10
-#define I8042_OUT_AUX_OBF	0x20
+#define I8042_OUT_RESET	  0x01 /* low: CPU in reset */
+#define I8042_OUT_A20	  0x02
+#define I8042_OUT_KBD_OBF 0x10
+#define I8042_OUT_AUX_OBF 0x20
 
 /* Controller commands. */
-#define I8042_CMD_READ_RAM	0x20	/* 0x20-0x3f: RAM byte n; 0x20 = command byte */
-#define I8042_CMD_WRITE_RAM	0x60	/* 0x60-0x7f */
-#define I8042_CMD_PWD_TEST	0xa4
-#define I8042_CMD_AUX_DISABLE	0xa7
-#define I8042_CMD_AUX_ENABLE	0xa8
-#define I8042_CMD_AUX_TEST	0xa9
-#define I8042_CMD_CTL_TEST	0xaa
-#define I8042_CMD_KBD_TEST	0xab
-#define I8042_CMD_KBD_DISABLE	0xad
-#define I8042_CMD_KBD_ENABLE	0xae
-#define I8042_CMD_READ_INPUT	0xc0
-#define I8042_CMD_READ_OUTPUT	0xd0
-#define I8042_CMD_WRITE_OUTPUT	0xd1
-#define I8042_CMD_KBD_LOOP	0xd2
-#define I8042_CMD_AUX_LOOP	0xd3
-#define I8042_CMD_AUX_SEND	0xd4
-#define I8042_CMD_A20_OFF	0xdd
-#define I8042_CMD_A20_ON	0xdf
-#define I8042_CMD_READ_TEST	0xe0
-#define I8042_CMD_PULSE		0xf0	/* 0xf0-0xff: bits 3:0 low = pulse that line */
+#define I8042_CMD_READ_RAM     0x20 /* 0x20-0x3f: RAM byte n; 0x20 = command byte */
+#define I8042_CMD_WRITE_RAM    0x60 /* 0x60-0x7f */
+#define I8042_CMD_PWD_TEST     0xa4
+#define I8042_CMD_AUX_DISABLE  0xa7
+#define I8042_CMD_AUX_ENABLE   0xa8
+#define I8042_CMD_AUX_TEST     0xa9
+#define I8042_CMD_CTL_TEST     0xaa
+#define I8042_CMD_KBD_TEST     0xab
+#define I8042_CMD_KBD_DISABLE  0xad
+#define I8042_CMD_KBD_ENABLE   0xae
+#define I8042_CMD_READ_INPUT   0xc0
+#define I8042_CMD_READ_OUTPUT  0xd0
+#define I8042_CMD_WRITE_OUTPUT 0xd1
+#define I8042_CMD_KBD_LOOP     0xd2
+#define I8042_CMD_AUX_LOOP     0xd3
+#define I8042_CMD_AUX_SEND     0xd4
+#define I8042_CMD_A20_OFF      0xdd
+#define I8042_CMD_A20_ON       0xdf
+#define I8042_CMD_READ_TEST    0xe0
+#define I8042_CMD_PULSE	       0xf0 /* 0xf0-0xff: bits 3:0 low = pulse that line */
 
-#define I8042_CTL_TEST_OK	0x55
-#define I8042_NO_PASSWORD	0xf1
+#define I8042_CTL_TEST_OK 0x55
+#define I8042_NO_PASSWORD 0xf1
 
 /* PS/2 device protocol. */
-#define PS2_ACK			0xfa
-#define PS2_RESEND		0xfe
-#define PS2_BAT_OK		0xaa
+#define PS2_ACK	   0xfa
+#define PS2_RESEND 0xfe
+#define PS2_BAT_OK 0xaa
 
-#define KBD_CMD_SET_LEDS	0xed
-#define KBD_CMD_ECHO		0xee
-#define KBD_CMD_SCANSET		0xf0
-#define KBD_CMD_GET_ID		0xf2
-#define KBD_CMD_SET_REP		0xf3
-#define KBD_CMD_ENABLE		0xf4
-#define KBD_CMD_RESET_DIS	0xf5
-#define KBD_CMD_RESET_DEF	0xf6
-#define KBD_CMD_SET3_FIRST	0xf7	/* 0xf7-0xfd: set 3 key modes */
-#define KBD_CMD_SET3_LAST	0xfd
-#define KBD_CMD_RESEND		0xfe
-#define KBD_CMD_RESET		0xff
-#define KBD_ID_1		0xab	/* MF2 keyboard */
-#define KBD_ID_2		0x83
+#define KBD_CMD_SET_LEDS   0xed
+#define KBD_CMD_ECHO	   0xee
+#define KBD_CMD_SCANSET	   0xf0
+#define KBD_CMD_GET_ID	   0xf2
+#define KBD_CMD_SET_REP	   0xf3
+#define KBD_CMD_ENABLE	   0xf4
+#define KBD_CMD_RESET_DIS  0xf5
+#define KBD_CMD_RESET_DEF  0xf6
+#define KBD_CMD_SET3_FIRST 0xf7 /* 0xf7-0xfd: set 3 key modes */
+#define KBD_CMD_SET3_LAST  0xfd
+#define KBD_CMD_RESEND	   0xfe
+#define KBD_CMD_RESET	   0xff
+#define KBD_ID_1	   0xab /* MF2 keyboard */
+#define KBD_ID_2	   0x83
 
-#define AUX_CMD_SCALE11		0xe6
-#define AUX_CMD_SCALE21		0xe7
-#define AUX_CMD_SET_RES		0xe8
-#define AUX_CMD_GET_STATUS	0xe9
-#define AUX_CMD_SET_STREAM	0xea
-#define AUX_CMD_POLL		0xeb
-#define AUX_CMD_RESET_WRAP	0xec
-#define AUX_CMD_SET_WRAP	0xee
-#define AUX_CMD_SET_REMOTE	0xf0
-#define AUX_CMD_GET_ID		0xf2
-#define AUX_CMD_SET_RATE	0xf3
-#define AUX_CMD_ENABLE		0xf4
-#define AUX_CMD_DISABLE		0xf5
-#define AUX_CMD_SET_DEFAULT	0xf6
-#define AUX_CMD_RESEND		0xfe
-#define AUX_CMD_RESET		0xff
-#define AUX_ID			0x00	/* plain PS/2 mouse */
-#define AUX_STATUS_REMOTE	0x40
-#define AUX_STATUS_ENABLED	0x20
-#define AUX_STATUS_SCALE21	0x10
-#define AUX_PACKET_ALWAYS1	0x08	/* bit 3 of a movement packet's first byte */
+#define AUX_CMD_SCALE11	    0xe6
+#define AUX_CMD_SCALE21	    0xe7
+#define AUX_CMD_SET_RES	    0xe8
+#define AUX_CMD_GET_STATUS  0xe9
+#define AUX_CMD_SET_STREAM  0xea
+#define AUX_CMD_POLL	    0xeb
+#define AUX_CMD_RESET_WRAP  0xec
+#define AUX_CMD_SET_WRAP    0xee
+#define AUX_CMD_SET_REMOTE  0xf0
+#define AUX_CMD_GET_ID	    0xf2
+#define AUX_CMD_SET_RATE    0xf3
+#define AUX_CMD_ENABLE	    0xf4
+#define AUX_CMD_DISABLE	    0xf5
+#define AUX_CMD_SET_DEFAULT 0xf6
+#define AUX_CMD_RESEND	    0xfe
+#define AUX_CMD_RESET	    0xff
+#define AUX_ID		    0x00 /* plain PS/2 mouse */
+#define AUX_STATUS_REMOTE   0x40
+#define AUX_STATUS_ENABLED  0x20
+#define AUX_STATUS_SCALE21  0x10
+#define AUX_PACKET_ALWAYS1  0x08 /* bit 3 of a movement packet's first byte */
 
-#define PS2_QUEUE_SIZE		64
-#define CTRL_QUEUE_SIZE		4
+#define PS2_QUEUE_SIZE	64
+#define CTRL_QUEUE_SIZE 4
 
 struct ps2_queue {
 	uint8_t data[PS2_QUEUE_SIZE];
@@ -138,8 +138,8 @@ struct ps2_queue {
 
 struct ps2_kbd {
 	struct ps2_queue q;
-	uint8_t arg_cmd;	/* command waiting for its argument byte, 0 = none */
-	uint8_t last;		/* for 0xfe resend */
+	uint8_t arg_cmd; /* command waiting for its argument byte, 0 = none */
+	uint8_t last;	 /* for 0xfe resend */
 	uint8_t scanset;
 	uint8_t leds;
 	bool scanning;
@@ -158,10 +158,10 @@ struct i8042 {
 	struct vm *vm;
 	struct bus_region *data_region, *cmd_region;
 
-	uint8_t ram[32];	/* ram[0] is the command byte */
-	uint8_t status;		/* SYSFLAG and CMDDAT; the rest is computed */
+	uint8_t ram[32]; /* ram[0] is the command byte */
+	uint8_t status;	 /* SYSFLAG and CMDDAT; the rest is computed */
 	uint8_t outport;
-	uint8_t pending;	/* controller command waiting for a data byte */
+	uint8_t pending; /* controller command waiting for a data byte */
 
 	/* The output buffer and replies of the controller itself. */
 	uint8_t out;
@@ -174,7 +174,7 @@ struct i8042 {
 
 	struct ps2_kbd kbd;
 	struct ps2_aux aux;
-	bool irq1, irq12;	/* line levels */
+	bool irq1, irq12; /* line levels */
 };
 
 static struct i8042 i8042;
@@ -185,7 +185,7 @@ static struct i8042 i8042;
 static void q_push(struct ps2_queue *q, uint8_t b)
 {
 	if (q->count == PS2_QUEUE_SIZE)
-		return;		/* a full device buffer drops, as hardware does */
+		return; /* a full device buffer drops, as hardware does */
 	q->data[(q->head + q->count) % PS2_QUEUE_SIZE] = b;
 	q->count++;
 }
@@ -299,7 +299,7 @@ static void kbd_arg(struct i8042 *c, uint8_t cmd, uint8_t v)
 		k->leds = v & 7;
 		kbd_send(c, PS2_ACK);
 		break;
-	default:	/* KBD_CMD_SET_REP: typematic rate, nothing to model */
+	default: /* KBD_CMD_SET_REP: typematic rate, nothing to model */
 		kbd_send(c, PS2_ACK);
 		break;
 	}
@@ -323,9 +323,7 @@ static void kbd_write(struct i8042 *c, uint8_t v)
 		k->arg_cmd = v;
 		kbd_send(c, PS2_ACK);
 		break;
-	case KBD_CMD_ECHO:
-		kbd_send(c, KBD_CMD_ECHO);
-		break;
+	case KBD_CMD_ECHO: kbd_send(c, KBD_CMD_ECHO); break;
 	case KBD_CMD_GET_ID:
 		kbd_send(c, PS2_ACK);
 		kbd_send(c, KBD_ID_1);
@@ -341,12 +339,8 @@ static void kbd_write(struct i8042 *c, uint8_t v)
 		k->scanning = v == KBD_CMD_RESET_DEF;
 		kbd_send(c, PS2_ACK);
 		break;
-	case KBD_CMD_SET3_FIRST ... KBD_CMD_SET3_LAST:
-		kbd_send(c, PS2_ACK);
-		break;
-	case KBD_CMD_RESEND:
-		q_push(&k->q, k->last);
-		break;
+	case KBD_CMD_SET3_FIRST ... KBD_CMD_SET3_LAST: kbd_send(c, PS2_ACK); break;
+	case KBD_CMD_RESEND: q_push(&k->q, k->last); break;
 	case KBD_CMD_RESET:
 		q_clear(&k->q);
 		kbd_defaults(k);
@@ -354,9 +348,7 @@ static void kbd_write(struct i8042 *c, uint8_t v)
 		kbd_send(c, PS2_ACK);
 		kbd_send(c, PS2_BAT_OK);
 		break;
-	default:
-		kbd_send(c, PS2_RESEND);
-		break;
+	default: kbd_send(c, PS2_RESEND); break;
 	}
 }
 
@@ -366,7 +358,7 @@ static void kbd_write(struct i8042 *c, uint8_t v)
 static void aux_defaults(struct ps2_aux *a)
 {
 	a->arg_cmd = 0;
-	a->resolution = 2;	/* 4 counts/mm */
+	a->resolution = 2; /* 4 counts/mm */
 	a->rate = 100;
 	a->scale21 = a->remote = a->wrap = a->reporting = false;
 }
@@ -376,9 +368,8 @@ static void aux_status(struct i8042 *c)
 	struct ps2_aux *a = &c->aux;
 
 	aux_send(c, PS2_ACK);
-	aux_send(c, (a->remote ? AUX_STATUS_REMOTE : 0) |
-		    (a->reporting ? AUX_STATUS_ENABLED : 0) |
-		    (a->scale21 ? AUX_STATUS_SCALE21 : 0));
+	aux_send(c, (a->remote ? AUX_STATUS_REMOTE : 0) | (a->reporting ? AUX_STATUS_ENABLED : 0) |
+			    (a->scale21 ? AUX_STATUS_SCALE21 : 0));
 	aux_send(c, a->resolution);
 	aux_send(c, a->rate);
 }
@@ -412,15 +403,13 @@ static void aux_write(struct i8042 *c, uint8_t v)
 		a->arg_cmd = v;
 		aux_send(c, PS2_ACK);
 		break;
-	case AUX_CMD_GET_STATUS:
-		aux_status(c);
-		break;
+	case AUX_CMD_GET_STATUS: aux_status(c); break;
 	case AUX_CMD_SET_STREAM:
 	case AUX_CMD_SET_REMOTE:
 		a->remote = v == AUX_CMD_SET_REMOTE;
 		aux_send(c, PS2_ACK);
 		break;
-	case AUX_CMD_POLL:	/* a packet without movement */
+	case AUX_CMD_POLL: /* a packet without movement */
 		aux_send(c, PS2_ACK);
 		aux_send(c, AUX_PACKET_ALWAYS1);
 		aux_send(c, 0);
@@ -444,9 +433,7 @@ static void aux_write(struct i8042 *c, uint8_t v)
 		aux_defaults(a);
 		aux_send(c, PS2_ACK);
 		break;
-	case AUX_CMD_RESEND:
-		q_push(&a->q, a->last);
-		break;
+	case AUX_CMD_RESEND: q_push(&a->q, a->last); break;
 	case AUX_CMD_RESET:
 		q_clear(&a->q);
 		aux_defaults(a);
@@ -519,50 +506,31 @@ static void cmd_write(struct i8042 *c, uint8_t cmd)
 		return;
 	}
 	switch (cmd) {
-	case I8042_CMD_PWD_TEST:
-		ctrl_reply(c, I8042_NO_PASSWORD, false);
-		break;
-	case I8042_CMD_AUX_DISABLE:
-		c->ram[0] |= I8042_CTR_AUXDIS;
-		break;
-	case I8042_CMD_AUX_ENABLE:
-		c->ram[0] &= ~I8042_CTR_AUXDIS;
-		break;
+	case I8042_CMD_PWD_TEST: ctrl_reply(c, I8042_NO_PASSWORD, false); break;
+	case I8042_CMD_AUX_DISABLE: c->ram[0] |= I8042_CTR_AUXDIS; break;
+	case I8042_CMD_AUX_ENABLE: c->ram[0] &= ~I8042_CTR_AUXDIS; break;
 	case I8042_CMD_AUX_TEST:
 	case I8042_CMD_KBD_TEST:
 	case I8042_CMD_READ_TEST:
-		ctrl_reply(c, 0x00, false);	/* no error / lines low */
+		ctrl_reply(c, 0x00, false); /* no error / lines low */
 		break;
 	case I8042_CMD_CTL_TEST:
 		c->status |= I8042_STR_SYSFLAG;
 		ctrl_reply(c, I8042_CTL_TEST_OK, false);
 		break;
-	case I8042_CMD_KBD_DISABLE:
-		c->ram[0] |= I8042_CTR_KBDDIS;
-		break;
-	case I8042_CMD_KBD_ENABLE:
-		c->ram[0] &= ~I8042_CTR_KBDDIS;
-		break;
+	case I8042_CMD_KBD_DISABLE: c->ram[0] |= I8042_CTR_KBDDIS; break;
+	case I8042_CMD_KBD_ENABLE: c->ram[0] &= ~I8042_CTR_KBDDIS; break;
 	case I8042_CMD_READ_INPUT:
-		ctrl_reply(c, 0x80, false);	/* bit 7: keyboard not inhibited */
+		ctrl_reply(c, 0x80, false); /* bit 7: keyboard not inhibited */
 		break;
-	case I8042_CMD_READ_OUTPUT:
-		ctrl_reply(c, outport_read(c), false);
-		break;
+	case I8042_CMD_READ_OUTPUT: ctrl_reply(c, outport_read(c), false); break;
 	case I8042_CMD_WRITE_OUTPUT:
 	case I8042_CMD_KBD_LOOP:
 	case I8042_CMD_AUX_LOOP:
-	case I8042_CMD_AUX_SEND:
-		c->pending = cmd;
-		break;
-	case I8042_CMD_A20_OFF:
-		c->outport &= ~I8042_OUT_A20;
-		break;
-	case I8042_CMD_A20_ON:
-		c->outport |= I8042_OUT_A20;
-		break;
-	default:	/* vendor commands: ignored, as on most controllers */
-		break;
+	case I8042_CMD_AUX_SEND: c->pending = cmd; break;
+	case I8042_CMD_A20_OFF: c->outport &= ~I8042_OUT_A20; break;
+	case I8042_CMD_A20_ON: c->outport |= I8042_OUT_A20; break;
+	default: /* vendor commands: ignored, as on most controllers */ break;
 	}
 }
 
@@ -580,16 +548,10 @@ static void data_write(struct i8042 *c, uint8_t v)
 		return;
 	}
 	switch (cmd) {
-	case I8042_CMD_WRITE_OUTPUT:
-		outport_write(c, v);
-		break;
+	case I8042_CMD_WRITE_OUTPUT: outport_write(c, v); break;
 	case I8042_CMD_KBD_LOOP:
-	case I8042_CMD_AUX_LOOP:
-		ctrl_reply(c, v, cmd == I8042_CMD_AUX_LOOP);
-		break;
-	case I8042_CMD_AUX_SEND:
-		aux_write(c, v);
-		break;
+	case I8042_CMD_AUX_LOOP: ctrl_reply(c, v, cmd == I8042_CMD_AUX_LOOP); break;
+	case I8042_CMD_AUX_SEND: aux_write(c, v); break;
 	default:
 		/* To the keyboard; sending to it enables its interface again. */
 		c->ram[0] &= ~I8042_CTR_KBDDIS;
@@ -611,9 +573,9 @@ static uint8_t data_read(struct i8042 *c)
 {
 	if (c->out_full) {
 		c->out_full = false;
-		update_irqs(c);		/* the line drops; the next byte raises it anew */
+		update_irqs(c); /* the line drops; the next byte raises it anew */
 	}
-	return c->out;	/* an empty buffer reads its last byte again */
+	return c->out; /* an empty buffer reads its last byte again */
 }
 
 static uint64_t i8042_data_read(void *opaque, uint64_t off, unsigned int len)
@@ -747,12 +709,16 @@ static void i8042_shutdown(struct vm *vm)
 static int i8042_describe(struct vm *vm)
 {
 	static const struct isa_dev_desc kbd = {
-		.name = "KBD", .hid = "PNP0303", .uid = 0,
+		.name = "KBD",
+		.hid = "PNP0303",
+		.uid = 0,
 		.io = { { I8042_DATA_PORT, 1 }, { I8042_CMD_PORT, 1 } },
 		.irq_mask = 1u << I8042_KBD_IRQ,
 	};
 	static const struct isa_dev_desc mouse = {
-		.name = "MOU", .hid = "PNP0F13", .uid = 0,
+		.name = "MOU",
+		.hid = "PNP0F13",
+		.uid = 0,
 		.irq_mask = 1u << I8042_AUX_IRQ,
 	};
 	int ret;
@@ -777,10 +743,9 @@ static int i8042_init(struct vm *vm)
 	pthread_mutex_init(&c->lock, NULL);
 	c->vm = vm;
 	i8042_power_on(c);
-	c->data_region = bus_register(BUS_PIO, I8042_DATA_PORT, 1, &i8042_data_ops, c,
-				      "i8042 data");
-	c->cmd_region = bus_register(BUS_PIO, I8042_CMD_PORT, 1, &i8042_cmd_ops, c,
-				     "i8042 cmd");
+	c->data_region =
+		bus_register(BUS_PIO, I8042_DATA_PORT, 1, &i8042_data_ops, c, "i8042 data");
+	c->cmd_region = bus_register(BUS_PIO, I8042_CMD_PORT, 1, &i8042_cmd_ops, c, "i8042 cmd");
 	ret = c->data_region && c->cmd_region ? i8042_describe(vm) : -EBUSY;
 	if (ret)
 		i8042_shutdown(vm);

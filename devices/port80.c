@@ -12,7 +12,7 @@
 #include "devices/port80.h"
 #include "mmio/bus.h"
 
-#define PORT80		0x80
+#define PORT80 0x80
 
 static atomic_uchar post_code;
 static struct bus_region *port80_region;

@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/rtc.h>		/* register C flags: RTC_IRQF, RTC_PF, RTC_AF, RTC_UF */
+#include <linux/rtc.h> /* register C flags: RTC_IRQF, RTC_PF, RTC_AF, RTC_UF */
 
 #include "bios/tables.h"
 #include "cpu/vm.h"
@@ -41,74 +41,74 @@
 #include "mmio/bus.h"
 #include "mmio/ioloop.h"
 
-#define RTC_PORT		0x70
-#define RTC_IRQ			8
-#define CMOS_SIZE		128
-#define CMOS_INDEX_MASK		0x7f
-#define CMOS_NMI_DISABLE	0x80
+#define RTC_PORT	 0x70
+#define RTC_IRQ		 8
+#define CMOS_SIZE	 128
+#define CMOS_INDEX_MASK	 0x7f
+#define CMOS_NMI_DISABLE 0x80
 
 /* Register indexes and bits: the names of Linux's mc146818rtc.h (not UAPI). */
-#define RTC_SECONDS		0x00
-#define RTC_SECONDS_ALARM	0x01
-#define RTC_MINUTES		0x02
-#define RTC_MINUTES_ALARM	0x03
-#define RTC_HOURS		0x04
-#define RTC_HOURS_ALARM		0x05
-#define RTC_DAY_OF_WEEK		0x06
-#define RTC_DAY_OF_MONTH	0x07
-#define RTC_MONTH		0x08
-#define RTC_YEAR		0x09
-#define RTC_REG_A		0x0a
-#define RTC_REG_B		0x0b
-#define RTC_REG_C		0x0c
-#define RTC_REG_D		0x0d
-#define CMOS_CENTURY		0x32	/* the FADT's century index */
+#define RTC_SECONDS	  0x00
+#define RTC_SECONDS_ALARM 0x01
+#define RTC_MINUTES	  0x02
+#define RTC_MINUTES_ALARM 0x03
+#define RTC_HOURS	  0x04
+#define RTC_HOURS_ALARM	  0x05
+#define RTC_DAY_OF_WEEK	  0x06
+#define RTC_DAY_OF_MONTH  0x07
+#define RTC_MONTH	  0x08
+#define RTC_YEAR	  0x09
+#define RTC_REG_A	  0x0a
+#define RTC_REG_B	  0x0b
+#define RTC_REG_C	  0x0c
+#define RTC_REG_D	  0x0d
+#define CMOS_CENTURY	  0x32 /* the FADT's century index */
 
-#define RTC_UIP			0x80
-#define RTC_DIV_CTL		0x70
-#define RTC_REF_CLCK_32KHZ	0x20
-#define RTC_DIV_RESET1		0x60	/* 0x60 and 0x70 hold the divider in reset */
-#define RTC_RATE_SELECT		0x0f
+#define RTC_UIP		   0x80
+#define RTC_DIV_CTL	   0x70
+#define RTC_REF_CLCK_32KHZ 0x20
+#define RTC_DIV_RESET1	   0x60 /* 0x60 and 0x70 hold the divider in reset */
+#define RTC_RATE_SELECT	   0x0f
 
-#define RTC_SET			0x80
-#define RTC_PIE			0x40
-#define RTC_AIE			0x20
-#define RTC_UIE			0x10
-#define RTC_SQWE		0x08
-#define RTC_DM_BINARY		0x04
-#define RTC_24H			0x02
-#define RTC_DST_EN		0x01
+#define RTC_SET	      0x80
+#define RTC_PIE	      0x40
+#define RTC_AIE	      0x20
+#define RTC_UIE	      0x10
+#define RTC_SQWE      0x08
+#define RTC_DM_BINARY 0x04
+#define RTC_24H	      0x02
+#define RTC_DST_EN    0x01
 
-#define RTC_VRT			0x80
-#define RTC_HOUR_PM		0x80	/* 12-hour mode */
-#define RTC_ALARM_DONT_CARE	0xc0	/* both top bits set: matches anything */
+#define RTC_VRT		    0x80
+#define RTC_HOUR_PM	    0x80 /* 12-hour mode */
+#define RTC_ALARM_DONT_CARE 0xc0 /* both top bits set: matches anything */
 
 /* NVRAM bytes firmware reads. */
-#define CMOS_EQUIPMENT		0x14
-#define CMOS_BASE_MEM_LO	0x15
-#define CMOS_EXT_MEM_LO		0x17
-#define CMOS_CHECKSUM_HI	0x2e	/* sum of 0x10-0x2d, big-endian */
-#define CMOS_EXT_MEM2_LO	0x30
-#define CMOS_MEM_ABOVE_16M_LO	0x34
-#define CMOS_MEM_ABOVE_4G	0x5b	/* three bytes */
-#define CMOS_EQUIP_FPU		0x02
-#define CMOS_EQUIP_PS2_MOUSE	0x04
+#define CMOS_EQUIPMENT	      0x14
+#define CMOS_BASE_MEM_LO      0x15
+#define CMOS_EXT_MEM_LO	      0x17
+#define CMOS_CHECKSUM_HI      0x2e /* sum of 0x10-0x2d, big-endian */
+#define CMOS_EXT_MEM2_LO      0x30
+#define CMOS_MEM_ABOVE_16M_LO 0x34
+#define CMOS_MEM_ABOVE_4G     0x5b /* three bytes */
+#define CMOS_EQUIP_FPU	      0x02
+#define CMOS_EQUIP_PS2_MOUSE  0x04
 
-#define NSEC			1000000000LL
-#define UIP_WINDOW_NS		244000LL
-#define RTC_HZ			32768
+#define NSEC	      1000000000LL
+#define UIP_WINDOW_NS 244000LL
+#define RTC_HZ	      32768
 
 struct rtc {
 	pthread_mutex_t lock;
 	struct vm *vm;
 	struct bus_region *region;
 	uint8_t index;
-	bool nmi_masked;	/* recorded only: KVM has no NMI gate here */
-	uint8_t cmos[CMOS_SIZE];	/* time bytes are live only while frozen */
-	int64_t offset_ns;	/* guest time = CLOCK_REALTIME + offset_ns */
-	int64_t seen_ns;	/* flags are collected up to this guest time */
-	bool div_was_reset;	/* the divider was held in reset while frozen */
-	uint8_t flags;		/* RTC_PF | RTC_AF | RTC_UF */
+	bool nmi_masked;	 /* recorded only: KVM has no NMI gate here */
+	uint8_t cmos[CMOS_SIZE]; /* time bytes are live only while frozen */
+	int64_t offset_ns;	 /* guest time = CLOCK_REALTIME + offset_ns */
+	int64_t seen_ns;	 /* flags are collected up to this guest time */
+	bool div_was_reset;	 /* the divider was held in reset while frozen */
+	uint8_t flags;		 /* RTC_PF | RTC_AF | RTC_UF */
 	bool irq;
 	int timer_fd;
 };
@@ -116,8 +116,8 @@ struct rtc {
 static struct rtc rtc;
 
 static const uint8_t time_regs[] = {
-	RTC_SECONDS, RTC_MINUTES, RTC_HOURS, RTC_DAY_OF_WEEK, RTC_DAY_OF_MONTH,
-	RTC_MONTH, RTC_YEAR, CMOS_CENTURY,
+	RTC_SECONDS,	  RTC_MINUTES, RTC_HOURS, RTC_DAY_OF_WEEK,
+	RTC_DAY_OF_MONTH, RTC_MONTH,   RTC_YEAR,  CMOS_CENTURY,
 };
 
 static bool is_time_reg(unsigned int i)
@@ -241,7 +241,7 @@ static void clock_set(struct rtc *r, int64_t phase_ns)
 	int64_t t = time_from_cmos(r) * NSEC + phase_ns;
 
 	r->offset_ns = t - host_ns();
-	r->seen_ns = t;		/* a jump is not an update */
+	r->seen_ns = t; /* a jump is not an update */
 }
 
 static int64_t phase_of(int64_t t)
@@ -378,11 +378,11 @@ static void rtc_arm_timer(struct rtc *r)
 	if (r->timer_fd < 0)
 		return;
 	if (t >= 0) {
-		t -= r->offset_ns;	/* to host CLOCK_REALTIME */
+		t -= r->offset_ns; /* to host CLOCK_REALTIME */
 		its.it_value.tv_sec = floor_div(t, NSEC);
 		its.it_value.tv_nsec = phase_of(t);
 		if (its.it_value.tv_sec <= 0 && its.it_value.tv_nsec == 0)
-			its.it_value.tv_nsec = 1;	/* 0 would disarm */
+			its.it_value.tv_nsec = 1; /* 0 would disarm */
 	}
 	timerfd_settime(r->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
@@ -438,14 +438,10 @@ static uint8_t cmos_read(struct rtc *r, unsigned int i)
 		return r->cmos[i];
 	}
 	switch (i) {
-	case RTC_REG_A:
-		return reg_a_read(r);
-	case RTC_REG_C:
-		return reg_c_read(r);
-	case RTC_REG_D:
-		return RTC_VRT;		/* the battery is fine */
-	default:
-		return r->cmos[i];
+	case RTC_REG_A: return reg_a_read(r);
+	case RTC_REG_C: return reg_c_read(r);
+	case RTC_REG_D: return RTC_VRT; /* the battery is fine */
+	default: return r->cmos[i];
 	}
 }
 
@@ -473,7 +469,7 @@ static void mode_write(struct rtc *r, unsigned int i, uint8_t v)
 
 	rtc_collect(r, now);
 	if (i == RTC_REG_B && (v & RTC_SET))
-		v &= ~RTC_UIE;		/* SET clears UIE, as the datasheet says */
+		v &= ~RTC_UIE; /* SET clears UIE, as the datasheet says */
 	r->cmos[i] = i == RTC_REG_A ? v & ~RTC_UIP : v;
 	if (!was && frozen(r)) {
 		/* Snapshot in the new mode: it is the one the guest reads in. */
@@ -496,21 +492,16 @@ static void cmos_write(struct rtc *r, unsigned int i, uint8_t v)
 	}
 	switch (i) {
 	case RTC_REG_A:
-	case RTC_REG_B:
-		mode_write(r, i, v);
-		break;
+	case RTC_REG_B: mode_write(r, i, v); break;
 	case RTC_SECONDS_ALARM:
 	case RTC_MINUTES_ALARM:
 	case RTC_HOURS_ALARM:
-		rtc_collect(r, guest_ns(r));	/* matches so far used the old alarm */
+		rtc_collect(r, guest_ns(r)); /* matches so far used the old alarm */
 		r->cmos[i] = v;
 		break;
 	case RTC_REG_C:
-	case RTC_REG_D:
-		break;			/* read-only */
-	default:
-		r->cmos[i] = v;
-		break;
+	case RTC_REG_D: break; /* read-only */
+	default: r->cmos[i] = v; break;
 	}
 }
 
@@ -528,7 +519,7 @@ static uint64_t rtc_read(void *opaque, uint64_t off, unsigned int len)
 
 	pthread_mutex_lock(&r->lock);
 	for (unsigned int i = 0; i < len; i++) {
-		uint8_t v = 0xff;	/* the index port is write-only */
+		uint8_t v = 0xff; /* the index port is write-only */
 
 		if (off + i == 1) {
 			v = cmos_read(r, r->index);
@@ -649,7 +640,9 @@ static void rtc_shutdown(struct vm *vm)
 static int rtc_init(struct vm *vm)
 {
 	static const struct isa_dev_desc desc = {
-		.name = "RTC", .hid = "PNP0B00", .uid = 0,
+		.name = "RTC",
+		.hid = "PNP0B00",
+		.uid = 0,
 		.io = { { RTC_PORT, 2 } },
 		.irq_mask = 1u << RTC_IRQ,
 	};
@@ -659,7 +652,7 @@ static int rtc_init(struct vm *vm)
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->lock, NULL);
 	r->vm = vm;
-	r->cmos[RTC_REG_A] = RTC_REF_CLCK_32KHZ | 0x06;	/* 32 kHz, 1024 Hz periodic */
+	r->cmos[RTC_REG_A] = RTC_REF_CLCK_32KHZ | 0x06; /* 32 kHz, 1024 Hz periodic */
 	r->cmos[RTC_REG_B] = RTC_24H;			/* BCD, 24-hour */
 	r->seen_ns = guest_ns(r);
 	cmos_fill_memory(r, &vm->mem);

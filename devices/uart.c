@@ -41,14 +41,14 @@
 #include "devices/uart.h"
 #include "mmio/bus.h"
 
-#define UART_NR		4
-#define UART_REGS	8
-#define UART_FIFO_SIZE	16
-#define ISA_IRQS	16
+#define UART_NR	       4
+#define UART_REGS      8
+#define UART_FIFO_SIZE 16
+#define ISA_IRQS       16
 /* IIR bits 7:6 read 11 when the FIFOs are enabled (16550A); not in the UAPI header. */
-#define UART_IIR_FIFO_BITS	0xc0
+#define UART_IIR_FIFO_BITS 0xc0
 /* The status inputs a connected modem port shows outside loopback. */
-#define UART_MSR_LINES	(UART_MSR_DCD | UART_MSR_RI | UART_MSR_DSR | UART_MSR_CTS)
+#define UART_MSR_LINES (UART_MSR_DCD | UART_MSR_RI | UART_MSR_DSR | UART_MSR_CTS)
 
 static const struct {
 	uint16_t base;
@@ -69,13 +69,13 @@ struct uart {
 	unsigned int irq;
 
 	uint8_t ier, lcr, mcr, msr, scr, fcr, dll, dlm;
-	uint8_t lsr_err;	/* OE/PE/FE/BI: cleared by reading LSR */
-	uint8_t rbr;		/* the last byte read, returned again when empty */
-	bool thr_ipending;	/* THRE interrupt latched */
+	uint8_t lsr_err;   /* OE/PE/FE/BI: cleared by reading LSR */
+	uint8_t rbr;	   /* the last byte read, returned again when empty */
+	bool thr_ipending; /* THRE interrupt latched */
 	uint8_t rx[UART_FIFO_SIZE];
 	unsigned int rx_head, rx_count;
-	bool rx_paused;		/* the character device was told to stop */
-	bool irq_out;		/* this UART drives its IRQ line high */
+	bool rx_paused; /* the character device was told to stop */
+	bool irq_out;	/* this UART drives its IRQ line high */
 };
 
 static struct uart uarts[UART_NR];
@@ -180,8 +180,7 @@ static void rx_pause(struct uart *u)
 /* Let host input in again once half the FIFO is free (not while looped back). */
 static void rx_maybe_resume(struct uart *u)
 {
-	if (u->rx_paused && !(u->mcr & UART_MCR_LOOP) &&
-	    u->rx_count <= rx_capacity(u) / 2) {
+	if (u->rx_paused && !(u->mcr & UART_MCR_LOOP) && u->rx_count <= rx_capacity(u) / 2) {
 		u->rx_paused = false;
 		chardev_accept_input(u->cd, true);
 	}
@@ -228,7 +227,7 @@ static void msr_update(struct uart *u)
 	if (changed & UART_MSR_DSR)
 		u->msr |= UART_MSR_DDSR;
 	if ((changed & UART_MSR_RI) && !(lines & UART_MSR_RI))
-		u->msr |= UART_MSR_TERI;	/* trailing edge only */
+		u->msr |= UART_MSR_TERI; /* trailing edge only */
 	if (changed & UART_MSR_DCD)
 		u->msr |= UART_MSR_DDCD;
 	u->msr = (u->msr & UART_MSR_ANY_DELTA) | lines;
@@ -251,17 +250,14 @@ static uint8_t reg_read(struct uart *u, unsigned int reg)
 		v = rx_pop(u);
 		rx_maybe_resume(u);
 		return v;
-	case UART_IER:
-		return dlab ? u->dlm : u->ier;
+	case UART_IER: return dlab ? u->dlm : u->ier;
 	case UART_IIR:
 		v = uart_iir_id(u);
 		if (v == UART_IIR_THRI)
-			u->thr_ipending = false;	/* reading IIR acknowledges THRE */
+			u->thr_ipending = false; /* reading IIR acknowledges THRE */
 		return v | (fifo_on(u) ? UART_IIR_FIFO_BITS : 0);
-	case UART_LCR:
-		return u->lcr;
-	case UART_MCR:
-		return u->mcr;
+	case UART_LCR: return u->lcr;
+	case UART_MCR: return u->mcr;
 	case UART_LSR:
 		v = uart_lsr(u);
 		u->lsr_err = 0;
@@ -270,8 +266,7 @@ static uint8_t reg_read(struct uart *u, unsigned int reg)
 		v = u->msr;
 		u->msr &= ~UART_MSR_ANY_DELTA;
 		return v;
-	default:
-		return u->scr;
+	default: return u->scr;
 	}
 }
 
@@ -302,15 +297,14 @@ static void fcr_write(struct uart *u, uint8_t v)
 	if (v & UART_FCR_CLEAR_RCVR)
 		rx_clear(u);
 	if (v & UART_FCR_CLEAR_XMIT)
-		u->thr_ipending = true;		/* the (always empty) THR "emptied" */
+		u->thr_ipending = true; /* the (always empty) THR "emptied" */
 	u->fcr = v & (UART_FCR_ENABLE_FIFO | UART_FCR_DMA_SELECT | UART_FCR_TRIGGER_MASK);
 }
 
 static void mcr_write(struct uart *u, uint8_t v)
 {
 	/* 16550A: bits 7:5 read as zero. */
-	u->mcr = v & (UART_MCR_LOOP | UART_MCR_OUT2 | UART_MCR_OUT1 | UART_MCR_RTS |
-		      UART_MCR_DTR);
+	u->mcr = v & (UART_MCR_LOOP | UART_MCR_OUT2 | UART_MCR_OUT1 | UART_MCR_RTS | UART_MCR_DTR);
 	msr_update(u);
 	if (u->mcr & UART_MCR_LOOP)
 		rx_pause(u);
@@ -350,18 +344,13 @@ static bool reg_write(struct uart *u, unsigned int reg, uint8_t v, uint8_t *tx)
 		fcr_write(u, v);
 		rx_maybe_resume(u);
 		return false;
-	case UART_LCR:
-		u->lcr = v;
-		return false;
+	case UART_LCR: u->lcr = v; return false;
 	case UART_MCR:
 		mcr_write(u, v);
 		rx_maybe_resume(u);
 		return false;
-	case UART_SCR:
-		u->scr = v;
-		return false;
-	default:	/* LSR and MSR writes (factory test) are ignored */
-		return false;
+	case UART_SCR: u->scr = v; return false;
+	default: /* LSR and MSR writes (factory test) are ignored */ return false;
 	}
 }
 
@@ -412,7 +401,7 @@ static void uart_power_on(struct uart *u)
 	u->ier = u->lcr = u->mcr = u->scr = u->fcr = 0;
 	u->lsr_err = 0;
 	u->rbr = 0;
-	u->dll = 0x0c;		/* 115200 / 12 = 9600 baud, as firmware leaves it */
+	u->dll = 0x0c; /* 115200 / 12 = 9600 baud, as firmware leaves it */
 	u->dlm = 0;
 	u->thr_ipending = false;
 	u->msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
@@ -443,7 +432,7 @@ static void uart_close(struct uart *u)
 	cd = u->cd;
 	u->cd = NULL;
 	pthread_mutex_unlock(&u->lock);
-	chardev_close(cd);	/* flushes what is queued */
+	chardev_close(cd); /* flushes what is queued */
 }
 
 static int uart_setup(struct vm *vm, int i)

@@ -26,11 +26,11 @@ struct bus_region {
 	atomic_uint_fast64_t reads;
 	atomic_uint_fast64_t writes;
 	atomic_uint_fast64_t ns;
-	struct bus_region *next_all;	/* every region ever registered, for stats */
+	struct bus_region *next_all; /* every region ever registered, for stats */
 };
 
 struct bus_table {
-	struct bus_table *retired;	/* older tables, freed at bus_reset() */
+	struct bus_table *retired; /* older tables, freed at bus_reset() */
 	size_t n;
 	struct bus_region *r[];
 };
@@ -109,8 +109,9 @@ struct bus_region *bus_register(enum bus_space space, uint64_t base, uint64_t le
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	*r = (struct bus_region){ .space = space, .base = base, .len = len, .ops = ops,
-				  .opaque = opaque, .name = name };
+	*r = (struct bus_region){
+		.space = space, .base = base, .len = len, .ops = ops, .opaque = opaque, .name = name
+	};
 
 	pthread_mutex_lock(&bus_lock);
 	t = atomic_load(&bus_tables[space]);
@@ -120,8 +121,9 @@ struct bus_region *bus_register(enum bus_space space, uint64_t base, uint64_t le
 		;
 	if ((i > 0 && t->r[i - 1]->base + t->r[i - 1]->len - 1 >= base) ||
 	    (i < n && t->r[i]->base <= base + len - 1)) {
-		const struct bus_region *o = (i > 0 && t->r[i - 1]->base + t->r[i - 1]->len - 1 >= base) ?
-						     t->r[i - 1] : t->r[i];
+		const struct bus_region *o =
+			(i > 0 && t->r[i - 1]->base + t->r[i - 1]->len - 1 >= base) ? t->r[i - 1]
+										    : t->r[i];
 
 		pthread_mutex_unlock(&bus_lock);
 		fprintf(stderr,
@@ -178,8 +180,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-void bus_access(enum bus_space space, uint64_t addr, uint8_t *data, unsigned int len,
-		bool is_write)
+void bus_access(enum bus_space space, uint64_t addr, uint8_t *data, unsigned int len, bool is_write)
 {
 	struct bus_table *t;
 	struct bus_region *r;
@@ -192,7 +193,8 @@ void bus_access(enum bus_space space, uint64_t addr, uint8_t *data, unsigned int
 	r = table_find(t, addr);
 	if (!r) {
 		if (is_write) {
-			atomic_fetch_add_explicit(&unclaimed[space].writes, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&unclaimed[space].writes, 1,
+						  memory_order_relaxed);
 		} else {
 			atomic_fetch_add_explicit(&unclaimed[space].reads, 1, memory_order_relaxed);
 			memset(data, 0xff, len);
@@ -203,7 +205,7 @@ void bus_access(enum bus_space space, uint64_t addr, uint8_t *data, unsigned int
 	if (timed)
 		t0 = now_ns();
 	if (is_write) {
-		memcpy(&val, data, len);	/* x86 host: little-endian, as the guest */
+		memcpy(&val, data, len); /* x86 host: little-endian, as the guest */
 		if (r->ops->write)
 			r->ops->write(r->opaque, addr - r->base, val, len);
 		atomic_fetch_add_explicit(&r->writes, 1, memory_order_relaxed);
@@ -245,8 +247,8 @@ void bus_print_stats(FILE *f)
 		v[i++] = r;
 	if (v)
 		qsort(v, n, sizeof(*v), region_cmp);
-	fprintf(f, "%-20s %-4s %-23s %10s %10s %10s %10s %8s\n", "device/region", "bus",
-		"range", "exits", "reads", "writes", "time(us)", "ns/exit");
+	fprintf(f, "%-20s %-4s %-23s %10s %10s %10s %10s %8s\n", "device/region", "bus", "range",
+		"exits", "reads", "writes", "time(us)", "ns/exit");
 	for (i = 0; v && i < n; i++) {
 		uint64_t rd = atomic_load(&v[i]->reads), wr = atomic_load(&v[i]->writes);
 		uint64_t ns = atomic_load(&v[i]->ns);
@@ -254,8 +256,9 @@ void bus_print_stats(FILE *f)
 
 		snprintf(range, sizeof(range), "%#" PRIx64 "-%#" PRIx64, v[i]->base,
 			 v[i]->base + v[i]->len - 1);
-		fprintf(f, "%-20s %-4s %-23s %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-			" %10" PRIu64 " %8" PRIu64 "\n",
+		fprintf(f,
+			"%-20s %-4s %-23s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+			" %8" PRIu64 "\n",
 			v[i]->name, space_names[v[i]->space], range, rd + wr, rd, wr, ns / 1000,
 			rd + wr ? ns / (rd + wr) : 0);
 	}

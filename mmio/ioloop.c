@@ -39,7 +39,7 @@ int ioloop_init(void)
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (epfd < 0 || stop_fd < 0)
 		return -errno;
-	ev.data.ptr = NULL;	/* NULL marks the stop eventfd */
+	ev.data.ptr = NULL; /* NULL marks the stop eventfd */
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, stop_fd, &ev) < 0)
 		return -errno;
 	return 0;
@@ -127,7 +127,7 @@ static void *ioloop_thread(void *arg)
 			struct io_handler *h = evs[i].data.ptr;
 
 			if (!h)
-				return NULL;	/* stop requested */
+				return NULL; /* stop requested */
 			if (h->fd >= 0)
 				h->fn(h->opaque, evs[i].events);
 		}

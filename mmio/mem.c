@@ -21,8 +21,8 @@ int mem_init(struct guest_mem *m, uint64_t size)
 	if (!size || size > (1ULL << 46))
 		return -EINVAL;
 	/* NORESERVE: the guest touches what it uses; a big idle guest costs nothing. */
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	/*
@@ -37,9 +37,9 @@ int mem_init(struct guest_mem *m, uint64_t size)
 	m->ranges[0] = (struct mem_range){ .gpa = 0, .size = low, .hva = m->base };
 	m->nr_ranges = 1;
 	if (size > low) {
-		m->ranges[1] = (struct mem_range){
-			.gpa = MEM_4G, .size = size - low, .hva = m->base + low
-		};
+		m->ranges[1] = (struct mem_range){ .gpa = MEM_4G,
+						   .size = size - low,
+						   .hva = m->base + low };
 		m->nr_ranges = 2;
 	}
 	return 0;

@@ -15,18 +15,18 @@
 #include <stdint.h>
 
 #define MEM_PCI_HOLE_START 0xc0000000ULL /* 3 GiB: low RAM ends here at most */
-#define MEM_4G 0x100000000ULL
-#define MEM_MAX_RANGES 2
+#define MEM_4G		   0x100000000ULL
+#define MEM_MAX_RANGES	   2
 
 struct mem_range {
-	uint64_t gpa;	/* first guest-physical byte */
-	uint64_t size;	/* bytes */
-	uint8_t *hva;	/* host address of gpa */
+	uint64_t gpa;  /* first guest-physical byte */
+	uint64_t size; /* bytes */
+	uint8_t *hva;  /* host address of gpa */
 };
 
 struct guest_mem {
-	uint8_t *base;	/* the host mapping of all of RAM */
-	uint64_t size;	/* total RAM */
+	uint8_t *base; /* the host mapping of all of RAM */
+	uint64_t size; /* total RAM */
 	int nr_ranges;
 	struct mem_range ranges[MEM_MAX_RANGES];
 };

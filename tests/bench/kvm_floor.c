@@ -57,8 +57,7 @@ int main(int argc, char **argv)
 	cfg.serial = "none";
 	if (linux_read_kernel(&k, argv[1]) || vm_create(&vm, &cfg) || devices_init(&vm) ||
 	    linux_load(&vm, &k, NULL, argc > 2 ? argv[2] : "", &e) ||
-	    acpi_build(&vm, LAYOUT_BIOS, LAYOUT_BIOS_SIZE) ||
-	    vcpu_set_boot_state(vm.vcpus[0], &e))
+	    acpi_build(&vm, LAYOUT_BIOS, LAYOUT_BIOS_SIZE) || vcpu_set_boot_state(vm.vcpus[0], &e))
 		return 1;
 	return run(vm.vcpus[0]);
 }

@@ -19,7 +19,7 @@ struct rsdp {
 
 /* Generic Address Structure. */
 struct gas {
-	uint8_t space;		/* 0 system memory, 1 system I/O */
+	uint8_t space; /* 0 system memory, 1 system I/O */
 	uint8_t bit_width;
 	uint8_t bit_offset;
 	uint8_t access_size;
@@ -27,34 +27,34 @@ struct gas {
 } __attribute__((packed));
 
 #define GAS_MEMORY 0
-#define GAS_IO 1
+#define GAS_IO	   1
 
 /* FADT offsets. */
-#define FADT_DSDT		40
-#define FADT_PM1A_CNT		64
-#define FADT_PM1B_CNT		68
-#define FADT_PM_TMR		76
-#define FADT_FLAGS		112
-#define FADT_X_DSDT		140
-#define FADT_X_PM1A_CNT		172
-#define FADT_X_PM1B_CNT		184
-#define FADT_SLEEP_CONTROL	244
-#define FADT_HW_REDUCED		(1u << 20)
+#define FADT_DSDT	   40
+#define FADT_PM1A_CNT	   64
+#define FADT_PM1B_CNT	   68
+#define FADT_PM_TMR	   76
+#define FADT_FLAGS	   112
+#define FADT_X_DSDT	   140
+#define FADT_X_PM1A_CNT	   172
+#define FADT_X_PM1B_CNT	   184
+#define FADT_SLEEP_CONTROL 244
+#define FADT_HW_REDUCED	   (1u << 20)
 
-#define PM1_SLP_TYP_SHIFT	10
-#define PM1_SLP_EN		(1u << 13)
-#define SLEEP_CTL_TYP_SHIFT	2
-#define SLEEP_CTL_EN		(1u << 5)
+#define PM1_SLP_TYP_SHIFT   10
+#define PM1_SLP_EN	    (1u << 13)
+#define SLEEP_CTL_TYP_SHIFT 2
+#define SLEEP_CTL_EN	    (1u << 5)
 
 /* MADT. */
-#define MADT_LAPIC_ADDR		36
-#define MADT_ENTRIES		44
-#define MADT_LAPIC		0
-#define MADT_IOAPIC		1
-#define MADT_ISO		2
-#define MADT_LAPIC_OVERRIDE	5
-#define MADT_X2APIC		9
-#define MADT_ENABLED		1u
+#define MADT_LAPIC_ADDR	    36
+#define MADT_ENTRIES	    44
+#define MADT_LAPIC	    0
+#define MADT_IOAPIC	    1
+#define MADT_ISO	    2
+#define MADT_LAPIC_OVERRIDE 5
+#define MADT_X2APIC	    9
+#define MADT_ENABLED	    1u
 
 static const struct rsdp *rsdp;
 
@@ -96,7 +96,7 @@ static const struct rsdp *rsdp_scan(uint64_t start, uint64_t len)
 static const struct rsdp *find_rsdp(void)
 {
 	uint64_t given = kit_boot_params()->acpi_rsdp_addr;
-	uint64_t ebda = (uint64_t)*(volatile uint16_t *)kit_phys(0x40e) << 4;
+	uint64_t ebda = (uint64_t) * (volatile uint16_t *)kit_phys(0x40e) << 4;
 
 	if (rsdp)
 		return rsdp;
@@ -113,8 +113,7 @@ static const struct kit_acpi_header *table_at(uint64_t addr)
 {
 	const struct kit_acpi_header *h = (const void *)addr;
 
-	if (!addr || addr >= (1ULL << 32) || h->length < sizeof(*h) ||
-	    sum(h, h->length))
+	if (!addr || addr >= (1ULL << 32) || h->length < sizeof(*h) || sum(h, h->length))
 		return NULL;
 	return h;
 }
@@ -193,16 +192,12 @@ static int aml_int(const uint8_t *p, const uint8_t *end)
 	if (p >= end)
 		return -1;
 	switch (*p) {
-	case 0x00:
-		return 0;
-	case 0x01:
-		return 1;
-	case 0x0a:	/* BytePrefix */
-	case 0x0b:	/* WordPrefix: SLP_TYP is 3 bits anyway */
-	case 0x0c:	/* DWordPrefix */
-		return p + 1 < end ? p[1] : -1;
-	default:
-		return -1;
+	case 0x00: return 0;
+	case 0x01: return 1;
+	case 0x0a: /* BytePrefix */
+	case 0x0b: /* WordPrefix: SLP_TYP is 3 bits anyway */
+	case 0x0c: /* DWordPrefix */ return p + 1 < end ? p[1] : -1;
+	default: return -1;
 	}
 }
 
@@ -219,10 +214,10 @@ static int s5_slp_typ(const struct kit_acpi_header *dsdt)
 		if (memcmp(p, "_S5_", 4))
 			continue;
 		p += 4;
-		if (*p != 0x12)		/* PackageOp */
+		if (*p != 0x12) /* PackageOp */
 			continue;
-		p += 1 + 1 + (p[1] >> 6);	/* PkgLength: lead byte + extra */
-		p++;				/* NumElements */
+		p += 1 + 1 + (p[1] >> 6); /* PkgLength: lead byte + extra */
+		p++;			  /* NumElements */
 		return aml_int(p, end);
 	}
 	return -1;
@@ -308,8 +303,8 @@ static void madt_walk(void (*fn)(const uint8_t *e, void *arg), void *arg)
 	if (!m || m->length < MADT_ENTRIES)
 		return;
 	end = (const uint8_t *)m + m->length;
-	for (p = (const uint8_t *)m + MADT_ENTRIES; p + 2 <= end && p[1] >= 2 &&
-	     p + p[1] <= end; p += p[1])
+	for (p = (const uint8_t *)m + MADT_ENTRIES; p + 2 <= end && p[1] >= 2 && p + p[1] <= end;
+	     p += p[1])
 		fn(p, arg);
 }
 
@@ -358,8 +353,8 @@ uint64_t kit_madt_lapic_base(void)
 
 	if (m) {
 		end = (const uint8_t *)m + m->length;
-		for (p = (const uint8_t *)m + MADT_ENTRIES; p + 2 <= end && p[1] >= 2 &&
-		     p + p[1] <= end; p += p[1])
+		for (p = (const uint8_t *)m + MADT_ENTRIES;
+		     p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1])
 			if (p[0] == MADT_LAPIC_OVERRIDE && p[1] >= 12)
 				base = get64(p, 4);
 	}
@@ -368,8 +363,8 @@ uint64_t kit_madt_lapic_base(void)
 
 struct ioapic_find {
 	uint32_t gsi;
-	uint64_t addr;		/* of the IOAPIC serving gsi */
-	uint32_t base;		/* its first GSI */
+	uint64_t addr; /* of the IOAPIC serving gsi */
+	uint32_t base; /* its first GSI */
 };
 
 static void find_ioapic(const uint8_t *e, void *arg)

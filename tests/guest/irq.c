@@ -13,23 +13,23 @@
  */
 #include "kit_priv.h"
 
-#define LAPIC_ID	0x20
-#define LAPIC_TPR	0x80
-#define LAPIC_EOI	0xb0
-#define LAPIC_SVR	0xf0
+#define LAPIC_ID	 0x20
+#define LAPIC_TPR	 0x80
+#define LAPIC_EOI	 0xb0
+#define LAPIC_SVR	 0xf0
 #define LAPIC_SVR_ENABLE (1u << 8)
 
-#define IOAPIC_SEL	0x00
-#define IOAPIC_WIN	0x10
+#define IOAPIC_SEL	  0x00
+#define IOAPIC_WIN	  0x10
 #define IOAPIC_REDIR(pin) (0x10 + 2 * (pin))
-#define REDIR_LEVEL	(1u << 15)
-#define REDIR_LOW	(1u << 13)
+#define REDIR_LEVEL	  (1u << 15)
+#define REDIR_LOW	  (1u << 13)
 
 /* The 8259s: ICW1-4 to move them off the exception vectors, then mask. */
-#define PIC1		0x20
-#define PIC2		0xa0
-#define ICW1_INIT_ICW4	0x11
-#define ICW4_8086	0x01
+#define PIC1	       0x20
+#define PIC2	       0xa0
+#define ICW1_INIT_ICW4 0x11
+#define ICW4_8086      0x01
 
 static kit_irq_fn handlers[256];
 static uint64_t lapic_base;
@@ -68,7 +68,7 @@ static void pic_disable(void)
 	outb(ICW1_INIT_ICW4, PIC2);
 	outb(KIT_PIC_VECTOR, PIC1 + 1);
 	outb(KIT_PIC_VECTOR + 8, PIC2 + 1);
-	outb(1 << 2, PIC1 + 1);		/* slave on IRQ 2 */
+	outb(1 << 2, PIC1 + 1); /* slave on IRQ 2 */
 	outb(2, PIC2 + 1);
 	outb(ICW4_8086, PIC1 + 1);
 	outb(ICW4_8086, PIC2 + 1);
@@ -153,8 +153,7 @@ void kit_irq_poll(void)
 	int w;
 
 	for (w = 3; w >= 0; w--) {
-		uint64_t bits = __atomic_exchange_n(&cpu->irq_pending[w], 0,
-						    __ATOMIC_ACQ_REL);
+		uint64_t bits = __atomic_exchange_n(&cpu->irq_pending[w], 0, __ATOMIC_ACQ_REL);
 
 		while (bits) {
 			int bit = 63 - __builtin_clzll(bits);

@@ -78,15 +78,15 @@ static inline void *kit_phys(uint64_t addr)
 }
 
 /* MMIO: one access of exactly the given width (volatile, no tearing). */
-#define KIT_MMIO_ACCESSORS(bits)						\
-static inline uint##bits##_t mmio_read##bits(uint64_t addr)			\
-{										\
-	return *(volatile uint##bits##_t *)addr;				\
-}										\
-static inline void mmio_write##bits(uint64_t addr, uint##bits##_t v)		\
-{										\
-	*(volatile uint##bits##_t *)addr = v;					\
-}
+#define KIT_MMIO_ACCESSORS(bits)                                             \
+	static inline uint##bits##_t mmio_read##bits(uint64_t addr)          \
+	{                                                                    \
+		return *(volatile uint##bits##_t *)addr;                     \
+	}                                                                    \
+	static inline void mmio_write##bits(uint64_t addr, uint##bits##_t v) \
+	{                                                                    \
+		*(volatile uint##bits##_t *)addr = v;                        \
+	}
 KIT_MMIO_ACCESSORS(8)
 KIT_MMIO_ACCESSORS(16)
 KIT_MMIO_ACCESSORS(32)
@@ -128,10 +128,9 @@ static inline void kit_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 void kit_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kit_vprintf(const char *fmt, va_list ap);
 /* %d %i %u %x %X %p %s %c %%, flags '0' '-', width, l/ll/z/h modifiers. */
-int kit_snprintf(char *buf, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int kit_snprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int kit_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap);
-void kit_putc(char c);		/* one byte, as is ('\n' is not expanded) */
+void kit_putc(char c); /* one byte, as is ('\n' is not expanded) */
 
 /*
  * Leave through the debug-exit port (0xf4): vmm and QEMU's isa-debug-exit
@@ -189,8 +188,8 @@ uint64_t kit_lapic_base(void);
  * line skips the ones before).
  */
 uint64_t kit_tsc_khz(void);
-uint64_t kit_now_us(void);	/* since boot */
-void kit_udelay(uint64_t us);	/* spins at ring 3 */
+uint64_t kit_now_us(void);    /* since boot */
+void kit_udelay(uint64_t us); /* spins at ring 3 */
 
 /* ACPI tables (checksums verified). */
 struct kit_acpi_header {
@@ -208,10 +207,10 @@ struct kit_acpi_header {
 const struct kit_acpi_header *kit_acpi_find(const char *sig);
 
 /* CPUs. */
-int kit_cpu_count(void);		/* enabled CPUs in the MADT (1 without) */
+int kit_cpu_count(void); /* enabled CPUs in the MADT (1 without) */
 /* APIC IDs of the enabled CPUs in MADT order; returns how many (<= max). */
 int kit_cpu_apic_ids(uint32_t *ids, int max);
-int kit_cpu_index(void);		/* the kit's number for this CPU, BSP 0 */
+int kit_cpu_index(void); /* the kit's number for this CPU, BSP 0 */
 typedef void (*kit_ap_fn)(int cpu);
 /*
  * Start every other CPU of the MADT (INIT-SIPI-SIPI), once: each runs @fn

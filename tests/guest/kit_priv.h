@@ -7,7 +7,7 @@
 
 /* Per-CPU area, reached through the GS base set at boot (head.S). */
 struct kit_cpu {
-	uint64_t irq_pending[4];	/* set by the ring-0 IRQ stubs */
+	uint64_t irq_pending[4]; /* set by the ring-0 IRQ stubs */
 	struct kit_cpu *self;
 	uint32_t index;
 	uint32_t apic_id;
@@ -38,7 +38,7 @@ struct kit_regs {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t vector, error;
-	uint64_t rip, cs, rflags, rsp, ss;	/* the CPU's frame */
+	uint64_t rip, cs, rflags, rsp, ss; /* the CPU's frame */
 };
 
 /* Entry points from head.S (at ring 3). */
@@ -68,7 +68,7 @@ void kit_timer_boot(void);
 /* Parks this CPU for good (cli; hlt). */
 _Noreturn void kit_park(void);
 
-#define KIT_COM1 0x3f8
+#define KIT_COM1	    0x3f8
 #define KIT_DEBUG_EXIT_PORT 0xf4
 
 #endif

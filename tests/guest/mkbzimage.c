@@ -22,24 +22,22 @@
 
 #include "kit_defs.h"
 
-#define SECTOR		512
-#define HDR_OFFSET	0x1f1
-#define HDR_END		(HDR_OFFSET + sizeof(struct setup_header))
-#define SETUP_MAX	0x8000		/* what a loader may assume (boot.rst) */
-#define CMDLINE_SIZE	4095		/* kit.h: KIT_CMDLINE_MAX - 1 */
+#define SECTOR	     512
+#define HDR_OFFSET   0x1f1
+#define HDR_END	     (HDR_OFFSET + sizeof(struct setup_header))
+#define SETUP_MAX    0x8000 /* what a loader may assume (boot.rst) */
+#define CMDLINE_SIZE 4095   /* kit.h: KIT_CMDLINE_MAX - 1 */
 
-_Static_assert(offsetof(struct boot_params, hdr) == HDR_OFFSET,
-	       "setup header is at 0x1f1");
-_Static_assert(HDR_OFFSET + offsetof(struct setup_header, jump) == 0x200,
-	       "the jump is at 0x200");
+_Static_assert(offsetof(struct boot_params, hdr) == HDR_OFFSET, "setup header is at 0x1f1");
+_Static_assert(HDR_OFFSET + offsetof(struct setup_header, jump) == 0x200, "the jump is at 0x200");
 _Static_assert(HDR_END <= KIT_SETUP_CODE, "setup code overlaps the header");
 
 struct image {
 	uint8_t setup[SETUP_MAX];
 	size_t setup_len;
-	uint8_t *kernel;	/* file bytes from KIT_LOAD_ADDR */
+	uint8_t *kernel; /* file bytes from KIT_LOAD_ADDR */
 	size_t kernel_len;
-	uint64_t mem_end;	/* highest p_paddr + p_memsz */
+	uint64_t mem_end; /* highest p_paddr + p_memsz */
 };
 
 static void die(const char *fmt, const char *arg)
@@ -97,8 +95,7 @@ static void place_segment(struct image *img, const uint8_t *elf, size_t elf_len,
 		memset(img->kernel + img->kernel_len, 0, end - img->kernel_len);
 		img->kernel_len = end;
 	}
-	memcpy(img->kernel + ph->p_paddr - KIT_LOAD_ADDR, elf + ph->p_offset,
-	       ph->p_filesz);
+	memcpy(img->kernel + ph->p_paddr - KIT_LOAD_ADDR, elf + ph->p_offset, ph->p_filesz);
 }
 
 static void load_elf(struct image *img, const char *path)
@@ -157,17 +154,17 @@ static void fill_header(struct image *img, size_t setup_sects)
 
 	hdr->setup_sects = setup_sects;
 	hdr->syssize = img->kernel_len / 16;
-	hdr->vid_mode = 0xffff;			/* "normal" */
+	hdr->vid_mode = 0xffff; /* "normal" */
 	hdr->boot_flag = 0xaa55;
-	hdr->header = 0x53726448;		/* "HdrS" */
-	hdr->version = 0x020f;			/* 2.15 */
+	hdr->header = 0x53726448; /* "HdrS" */
+	hdr->version = 0x020f;	  /* 2.15 */
 	hdr->loadflags = LOADED_HIGH;
 	hdr->code32_start = KIT_LOAD_ADDR;
 	hdr->initrd_addr_max = 0x7fffffff;
 	hdr->kernel_alignment = KIT_LOAD_ADDR;
 	hdr->relocatable_kernel = 0;
-	hdr->min_alignment = 20;		/* log2(KIT_LOAD_ADDR) */
-	hdr->xloadflags = XLF_KERNEL_64;	/* 64-bit entry at +0x200 */
+	hdr->min_alignment = 20;	 /* log2(KIT_LOAD_ADDR) */
+	hdr->xloadflags = XLF_KERNEL_64; /* 64-bit entry at +0x200 */
 	hdr->cmdline_size = CMDLINE_SIZE;
 	hdr->pref_address = KIT_LOAD_ADDR;
 	hdr->init_size = init_size;
@@ -180,8 +177,7 @@ static void write_image(const struct image *img, size_t setup_len, const char *p
 	if (!f)
 		die("%s: cannot create", path);
 	if (fwrite(img->setup, 1, setup_len, f) != setup_len ||
-	    fwrite(img->kernel, 1, img->kernel_len, f) != img->kernel_len ||
-	    fclose(f))
+	    fwrite(img->kernel, 1, img->kernel_len, f) != img->kernel_len || fclose(f))
 		die("%s: write failed", path);
 }
 

@@ -111,8 +111,8 @@ static void emit_padded(struct out *o, const struct spec *sp, const char *s, int
 			emit(o, ' ');
 }
 
-static void emit_number(struct out *o, const struct spec *sp, uint64_t v,
-			int base, bool upper, bool neg)
+static void emit_number(struct out *o, const struct spec *sp, uint64_t v, int base, bool upper,
+			bool neg)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -206,15 +206,9 @@ int kit_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap)
 			c = va_arg(args, int);
 			emit_padded(&o, &sp, &c, 1);
 			break;
-		case '%':
-			emit(&o, '%');
-			break;
-		case '\0':
-			fmt--;
-			break;
-		default:
-			emit(&o, '%');
-			emit(&o, *fmt);
+		case '%': emit(&o, '%'); break;
+		case '\0': fmt--; break;
+		default: emit(&o, '%'); emit(&o, *fmt);
 		}
 	}
 	va_end(args);

@@ -7,7 +7,7 @@
 #include "kit_priv.h"
 
 extern char __bss_start[], __bss_end[];
-extern uint64_t kit_boot_params_addr;	/* head.S, in .data */
+extern uint64_t kit_boot_params_addr; /* head.S, in .data */
 
 struct kit_cpu kit_cpus[KIT_MAX_CPUS];
 
@@ -114,8 +114,7 @@ _Noreturn void kit_park(void)
 _Noreturn void kit_exit(unsigned int code)
 {
 	outb(code, KIT_DEBUG_EXIT_PORT);
-	kit_printf("KIT: debug-exit port 0x%x did not stop the machine\n",
-		   KIT_DEBUG_EXIT_PORT);
+	kit_printf("KIT: debug-exit port 0x%x did not stop the machine\n", KIT_DEBUG_EXIT_PORT);
 	kit_park();
 }
 
@@ -135,10 +134,7 @@ long kit_ring0_call(long (*fn)(long), long arg)
 {
 	long ret;
 
-	asm volatile("ud2"
-		     : "=a"(ret)
-		     : "a"(KIT_RING0_MAGIC), "D"(fn), "S"(arg)
-		     : "memory");
+	asm volatile("ud2" : "=a"(ret) : "a"(KIT_RING0_MAGIC), "D"(fn), "S"(arg) : "memory");
 	return ret;
 }
 
@@ -154,8 +150,8 @@ static bool is_ring0_call(const struct kit_regs *r)
 {
 	const uint8_t *ip = (const uint8_t *)r->rip;
 
-	return r->vector == 6 && r->rax == KIT_RING0_MAGIC && (r->cs & 3) &&
-	       ip[0] == 0x0f && ip[1] == 0x0b;
+	return r->vector == 6 && r->rax == KIT_RING0_MAGIC && (r->cs & 3) && ip[0] == 0x0f &&
+	       ip[1] == 0x0b;
 }
 
 /* In .data: it must hold even before .bss is cleared. */
@@ -172,10 +168,10 @@ void kit_exception(struct kit_regs *r)
 	/* Report once: a fault while reporting must not loop. No lock: the
 	 * faulting code may hold it. */
 	if (!__atomic_exchange_n(&in_exception, 1, __ATOMIC_ACQ_REL)) {
-		kit_printf_unlocked("KIT: exception %lu err 0x%lx rip 0x%lx\n",
-				    r->vector, r->error, r->rip);
-		kit_printf_unlocked("KIT: cs 0x%lx rflags 0x%lx rsp 0x%lx cr2 0x%lx\n",
-				    r->cs, r->rflags, r->rsp, read_cr2());
+		kit_printf_unlocked("KIT: exception %lu err 0x%lx rip 0x%lx\n", r->vector, r->error,
+				    r->rip);
+		kit_printf_unlocked("KIT: cs 0x%lx rflags 0x%lx rsp 0x%lx cr2 0x%lx\n", r->cs,
+				    r->rflags, r->rsp, read_cr2());
 	}
 	outb(KIT_EXIT_EXCEPTION, KIT_DEBUG_EXIT_PORT);
 	for (;;)

@@ -6,12 +6,12 @@
  */
 #include "kit_priv.h"
 
-#define LAPIC_ICR_LO		0x300
-#define LAPIC_ICR_HI		0x310
-#define ICR_BUSY		(1u << 12)
-#define ICR_INIT		0x00004500	/* INIT, level assert */
-#define ICR_SIPI		0x00004600	/* start-up, vector in bits 0-7 */
-#define AP_TIMEOUT_US		1000000
+#define LAPIC_ICR_LO  0x300
+#define LAPIC_ICR_HI  0x310
+#define ICR_BUSY      (1u << 12)
+#define ICR_INIT      0x00004500 /* INIT, level assert */
+#define ICR_SIPI      0x00004600 /* start-up, vector in bits 0-7 */
+#define AP_TIMEOUT_US 1000000
 
 extern const char kit_trampoline_start[], kit_trampoline_end[];
 
@@ -43,8 +43,7 @@ static int wait_aps(int expected, uint64_t us)
 {
 	uint64_t end = kit_now_us() + us;
 
-	while (__atomic_load_n(&checked_in, __ATOMIC_ACQUIRE) < expected &&
-	       kit_now_us() < end)
+	while (__atomic_load_n(&checked_in, __ATOMIC_ACQUIRE) < expected && kit_now_us() < end)
 		cpu_relax();
 	return __atomic_load_n(&checked_in, __ATOMIC_ACQUIRE);
 }
@@ -61,7 +60,7 @@ int kit_start_aps(kit_ap_fn fn)
 	memcpy(kit_phys(KIT_TRAMPOLINE), kit_trampoline_start,
 	       kit_trampoline_end - kit_trampoline_start);
 	for (i = 0; i < n; i++) {
-		if (ids[i] == self || ids[i] > 0xfe)	/* xAPIC addressing */
+		if (ids[i] == self || ids[i] > 0xfe) /* xAPIC addressing */
 			continue;
 		send_ipi(ids[i], ICR_INIT);
 		expected++;

@@ -8,22 +8,22 @@
  */
 #include "kit_priv.h"
 
-#define PIT_HZ		1193182
-#define PIT_CH2		0x42
-#define PIT_MODE	0x43
-#define PIT_PORT_B	0x61
-#define PORT_B_GATE2	0x01
-#define PORT_B_SPEAKER	0x02
-#define PORT_B_OUT2	0x20
-#define PM_TIMER_HZ	3579545
-#define CAL_MS		10
+#define PIT_HZ	       1193182
+#define PIT_CH2	       0x42
+#define PIT_MODE       0x43
+#define PIT_PORT_B     0x61
+#define PORT_B_GATE2   0x01
+#define PORT_B_SPEAKER 0x02
+#define PORT_B_OUT2    0x20
+#define PM_TIMER_HZ    3579545
+#define CAL_MS	       10
 
-#define KVM_CPUID_SIGNATURE	0x40000000
-#define KVM_CPUID_FEATURES	0x40000001
-#define KVM_FEATURE_CLOCKSOURCE	(1u << 0)
+#define KVM_CPUID_SIGNATURE	 0x40000000
+#define KVM_CPUID_FEATURES	 0x40000001
+#define KVM_FEATURE_CLOCKSOURCE	 (1u << 0)
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
-#define MSR_KVM_SYSTEM_TIME	0x12
-#define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
+#define MSR_KVM_SYSTEM_TIME	 0x12
+#define MSR_KVM_SYSTEM_TIME_NEW	 0x4b564d01
 
 /* struct pvclock_vcpu_time_info (not in the UAPI headers). */
 struct pvclock {
@@ -44,8 +44,9 @@ static uint64_t tsc_boot;
 
 static long wrmsr_ring0(long val)
 {
-	asm volatile("wrmsr" : : "c"(pvclock_msr), "a"((uint32_t)val),
-		     "d"((uint32_t)((uint64_t)val >> 32)));
+	asm volatile("wrmsr"
+		     :
+		     : "c"(pvclock_msr), "a"((uint32_t)val), "d"((uint32_t)((uint64_t)val >> 32)));
 	return 0;
 }
 
@@ -66,12 +67,11 @@ static uint64_t kvmclock_khz(void)
 	else
 		return 0;
 	kit_ring0_call(wrmsr_ring0, (long)&pvclock | 1);
-	kit_ring0_call(wrmsr_ring0, 0);		/* one update is enough */
+	kit_ring0_call(wrmsr_ring0, 0); /* one update is enough */
 	if (!pvclock.tsc_to_system_mul)
 		return 0;
 	khz = (1000000ULL << 32) / pvclock.tsc_to_system_mul;
-	return pvclock.tsc_shift < 0 ? khz << -pvclock.tsc_shift :
-				       khz >> pvclock.tsc_shift;
+	return pvclock.tsc_shift < 0 ? khz << -pvclock.tsc_shift : khz >> pvclock.tsc_shift;
 }
 
 /* CPUID leaf 0x16: the base frequency in MHz, where the CPU reports it. */
@@ -95,7 +95,7 @@ static uint64_t cal_pit(void)
 	long n;
 
 	outb((b & ~PORT_B_SPEAKER) | PORT_B_GATE2, PIT_PORT_B);
-	outb(0xb0, PIT_MODE);		/* channel 2, lo/hi byte, mode 0 */
+	outb(0xb0, PIT_MODE); /* channel 2, lo/hi byte, mode 0 */
 	outb(latch & 0xff, PIT_CH2);
 	outb(latch >> 8, PIT_CH2);
 	t0 = rdtsc();
@@ -113,7 +113,7 @@ static uint64_t cal_pit(void)
 
 static uint32_t pm_read(uint32_t port)
 {
-	return inl(port) & 0xffffff;	/* 24 bits is always safe */
+	return inl(port) & 0xffffff; /* 24 bits is always safe */
 }
 
 static uint64_t cal_pm_timer(void)

@@ -29,7 +29,7 @@ static struct {
 	struct fake_irq_event ev[FAKE_MAX_IRQ_EVENTS];
 	unsigned int nr_ev;
 	int level[32];		/* current level of each GSI */
-	unsigned int rises[32];	/* 0 -> 1 transitions seen per GSI */
+	unsigned int rises[32]; /* 0 -> 1 transitions seen per GSI */
 	int exits, exit_status;
 	int resets;
 } fake = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -51,7 +51,7 @@ void vm_request_exit(struct vm *vm, int status, const char *why)
 {
 	pthread_mutex_lock(&fake.lock);
 	if (!fake.exits++)
-		fake.exit_status = status;	/* first one wins, as in cpu/vm.c */
+		fake.exit_status = status; /* first one wins, as in cpu/vm.c */
 	pthread_mutex_unlock(&fake.lock);
 }
 

@@ -114,9 +114,9 @@ static void test_unclaimed(void **state)
 		for (unsigned int i = 0; i < len; i++)
 			assert_int_equal(data[i], 0xff);
 		for (unsigned int i = len; i < 8; i++)
-			assert_int_equal(data[i], 0);	/* nothing past len is touched */
+			assert_int_equal(data[i], 0); /* nothing past len is touched */
 	}
-	bus_access(BUS_PIO, 0x61, data, 1, true);	/* dropped */
+	bus_access(BUS_PIO, 0x61, data, 1, true); /* dropped */
 	assert_int_equal(f.writes, 0);
 	bus_access(BUS_PIO, 0x60, data, 1, false);
 	assert_int_equal(data[0], 0x12);

@@ -65,11 +65,11 @@ static void test_defaults_and_flags(void **state)
 	assert_int_equal(c.on_reset, ON_RESET_REBOOT);
 	assert_false(c.stats);
 
-	assert_int_equal(parse(&c, ARGV("--kernel=bz", "--mem", "2G", "--cpus=2", "--append",
-					"console=ttyS0 quiet", "--serial", "file:/tmp/x",
-					"--timeout", "30", "--stats", "--on-reset", "exit",
-					"--initrd", "rd")),
-			 0);
+	assert_int_equal(
+		parse(&c, ARGV("--kernel=bz", "--mem", "2G", "--cpus=2", "--append",
+			       "console=ttyS0 quiet", "--serial", "file:/tmp/x", "--timeout", "30",
+			       "--stats", "--on-reset", "exit", "--initrd", "rd")),
+		0);
 	assert_int_equal(c.mem_size, 2ULL << 30);
 	assert_int_equal(c.cpus, 2);
 	assert_string_equal(c.append, "console=ttyS0 quiet");
@@ -102,7 +102,7 @@ static void test_sizes(void **state)
 	assert_int_not_equal(config_parse_size("1X", &v), 0);
 	assert_int_not_equal(config_parse_size("1G2", &v), 0);
 	assert_int_not_equal(config_parse_size("99999999999999999999", &v), 0);
-	assert_int_not_equal(config_parse_size("99999999999T", &v), 0);	/* overflows */
+	assert_int_not_equal(config_parse_size("99999999999T", &v), 0); /* overflows */
 }
 
 static void test_bad_flags(void **state)
@@ -205,12 +205,9 @@ static void test_config_recursion(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_and_flags),
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_bad_flags),
-		cmocka_unit_test(test_help_version),
-		cmocka_unit_test(test_config_file),
-		cmocka_unit_test(test_config_recursion),
+		cmocka_unit_test(test_defaults_and_flags), cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_bad_flags),	   cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_config_file),	   cmocka_unit_test(test_config_recursion),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -28,23 +28,26 @@ static void note(char c)
 }
 
 /* Each fake is a letter: upper case when it inits, lower case on reset and shutdown. */
-#define FAKE(id, lvl)                                                        \
-	static int init_##id(struct vm *vm)                                  \
-	{                                                                    \
-		note(#id[0]);                                                \
-		return fail_at == #id[0] ? -ENODEV : 0;                      \
-	}                                                                    \
-	static void reset_##id(struct vm *vm)                                \
-	{                                                                    \
-		note(#id[0] + 0x20);                                         \
-	}                                                                    \
-	static void shutdown_##id(struct vm *vm)                             \
-	{                                                                    \
-		note(#id[0] + 0x20);                                         \
-	}                                                                    \
-	static struct device dev_##id = {                                    \
-		.name = #id, .level = lvl, .init = init_##id,                \
-		.reset = reset_##id, .shutdown = shutdown_##id,              \
+#define FAKE(id, lvl)                                   \
+	static int init_##id(struct vm *vm)             \
+	{                                               \
+		note(#id[0]);                           \
+		return fail_at == #id[0] ? -ENODEV : 0; \
+	}                                               \
+	static void reset_##id(struct vm *vm)           \
+	{                                               \
+		note(#id[0] + 0x20);                    \
+	}                                               \
+	static void shutdown_##id(struct vm *vm)        \
+	{                                               \
+		note(#id[0] + 0x20);                    \
+	}                                               \
+	static struct device dev_##id = {               \
+		.name = #id,                            \
+		.level = lvl,                           \
+		.init = init_##id,                      \
+		.reset = reset_##id,                    \
+		.shutdown = shutdown_##id,              \
 	}
 
 FAKE(A, DEV_LEVEL_DEVICE);
@@ -63,15 +66,15 @@ static void test_order(void **state)
 	memset(trace, 0, sizeof(trace));
 	fail_at = -1;
 	assert_int_equal(devices_init(NULL), 0);
-	assert_string_equal(trace, "BDCA");		/* platform, bus, device */
+	assert_string_equal(trace, "BDCA"); /* platform, bus, device */
 	memset(trace, 0, sizeof(trace));
 	devices_reset(NULL);
 	assert_string_equal(trace, "bdca");
 	memset(trace, 0, sizeof(trace));
 	devices_shutdown(NULL);
-	assert_string_equal(trace, "acdb");		/* reverse */
+	assert_string_equal(trace, "acdb"); /* reverse */
 	memset(trace, 0, sizeof(trace));
-	devices_shutdown(NULL);				/* twice: nothing */
+	devices_shutdown(NULL); /* twice: nothing */
 	assert_string_equal(trace, "");
 }
 
@@ -82,7 +85,7 @@ static void test_failure_stops(void **state)
 	assert_int_equal(devices_init(NULL), -ENODEV);
 	assert_string_equal(trace, "BDC");
 	memset(trace, 0, sizeof(trace));
-	devices_shutdown(NULL);				/* only those that made it */
+	devices_shutdown(NULL); /* only those that made it */
 	assert_string_equal(trace, "db");
 }
 

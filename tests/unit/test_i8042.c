@@ -15,16 +15,16 @@
 #include "devices/i8042.h"
 #include "tests/unit/fake_vm.h"
 
-#define DATA 0x60
-#define CMD 0x64
-#define STR_OBF 0x01
-#define STR_SYS 0x04
-#define STR_CMDDAT 0x08
+#define DATA	    0x60
+#define CMD	    0x64
+#define STR_OBF	    0x01
+#define STR_SYS	    0x04
+#define STR_CMDDAT  0x08
 #define STR_AUXDATA 0x20
-#define CTR_KBDINT 0x01
-#define CTR_AUXINT 0x02
-#define CTR_KBDDIS 0x10
-#define CTR_AUXDIS 0x20
+#define CTR_KBDINT  0x01
+#define CTR_AUXINT  0x02
+#define CTR_KBDDIS  0x10
+#define CTR_AUXDIS  0x20
 
 static struct vm vm;
 static struct config cfg;
@@ -69,16 +69,16 @@ static void test_self_test_and_command_byte(void **state)
 			 STR_OBF | STR_SYS | STR_CMDDAT);
 	assert_int_equal(read_byte(), 0x55);
 	assert_int_equal(read_byte(), -1);
-	command(0xab);				/* keyboard interface test */
+	command(0xab); /* keyboard interface test */
 	assert_int_equal(read_byte(), 0x00);
-	command(0xa9);				/* AUX interface test */
+	command(0xa9); /* AUX interface test */
 	assert_int_equal(read_byte(), 0x00);
 
 	/* As firmware leaves it: kbd IRQ, system flag, AUX off, translation. */
 	command(0x20);
 	assert_int_equal(read_byte(), 0x65);
 	command_arg(0x60, 0x43);
-	assert_int_equal(inb(CMD) & STR_CMDDAT, 0);	/* last write was data */
+	assert_int_equal(inb(CMD) & STR_CMDDAT, 0); /* last write was data */
 	command(0x20);
 	assert_int_equal(read_byte(), 0x43);
 	/* The status system flag follows the command byte's bit 2. */
@@ -119,30 +119,30 @@ static void test_keyboard(void **state)
 	assert_int_equal(fake_level(1), 0);
 	assert_int_equal(read_byte(), -1);
 
-	outb(DATA, 0xf2);			/* identify: an MF2 keyboard */
+	outb(DATA, 0xf2); /* identify: an MF2 keyboard */
 	assert_int_equal(read_byte(), 0xfa);
 	assert_int_equal(read_byte(), 0xab);
 	assert_int_equal(read_byte(), 0x83);
-	outb(DATA, 0xed);			/* LEDs, with an argument */
+	outb(DATA, 0xed); /* LEDs, with an argument */
 	assert_int_equal(read_byte(), 0xfa);
 	outb(DATA, 0x07);
 	assert_int_equal(read_byte(), 0xfa);
-	outb(DATA, 0xf0);			/* scan code set: query */
+	outb(DATA, 0xf0); /* scan code set: query */
 	assert_int_equal(read_byte(), 0xfa);
 	outb(DATA, 0x00);
 	assert_int_equal(read_byte(), 0xfa);
 	assert_int_equal(read_byte(), 0x02);
-	outb(DATA, 0xf3);			/* typematic */
+	outb(DATA, 0xf3); /* typematic */
 	outb(DATA, 0x20);
 	assert_int_equal(read_byte(), 0xfa);
 	assert_int_equal(read_byte(), 0xfa);
-	outb(DATA, 0xee);			/* echo */
+	outb(DATA, 0xee); /* echo */
 	assert_int_equal(read_byte(), 0xee);
 	for (uint8_t c = 0xf4; c <= 0xf6; c++) {
 		outb(DATA, c);
 		assert_int_equal(read_byte(), 0xfa);
 	}
-	outb(DATA, 0x12);			/* not a command */
+	outb(DATA, 0x12); /* not a command */
 	assert_int_equal(read_byte(), 0xfe);
 
 	/* No interrupt without KBDINT; the byte still arrives. */
@@ -170,7 +170,7 @@ static void test_keyboard_disabled_holds_bytes(void **state)
 
 static void test_mouse(void **state)
 {
-	command_arg(0x60, CTR_KBDINT | CTR_AUXINT);	/* AUX enabled, IRQ12 on */
+	command_arg(0x60, CTR_KBDINT | CTR_AUXINT); /* AUX enabled, IRQ12 on */
 	command_arg(0xd4, 0xff);
 	assert_int_equal(inb(CMD) & (STR_OBF | STR_AUXDATA), STR_OBF | STR_AUXDATA);
 	assert_int_equal(fake_level(12), 1);
@@ -181,18 +181,18 @@ static void test_mouse(void **state)
 	assert_int_equal(fake_rises(12), 3);
 	assert_int_equal(fake_level(12), 0);
 
-	command_arg(0xd4, 0xf2);		/* ID: a plain PS/2 mouse */
+	command_arg(0xd4, 0xf2); /* ID: a plain PS/2 mouse */
 	assert_int_equal(read_byte(), 0xfa);
 	assert_int_equal(read_byte(), 0x00);
-	command_arg(0xd4, 0xe8);		/* resolution + argument */
+	command_arg(0xd4, 0xe8); /* resolution + argument */
 	command_arg(0xd4, 0x03);
 	assert_int_equal(read_byte(), 0xfa);
 	assert_int_equal(read_byte(), 0xfa);
-	command_arg(0xd4, 0xf3);		/* sample rate + argument */
+	command_arg(0xd4, 0xf3); /* sample rate + argument */
 	command_arg(0xd4, 0xc8);
 	assert_int_equal(read_byte(), 0xfa);
 	assert_int_equal(read_byte(), 0xfa);
-	command_arg(0xd4, 0xe9);		/* status: ACK + 3 bytes */
+	command_arg(0xd4, 0xe9); /* status: ACK + 3 bytes */
 	assert_int_equal(read_byte(), 0xfa);
 	assert_int_equal(read_byte(), 0x00);
 	assert_int_equal(read_byte(), 0x03);
@@ -203,7 +203,7 @@ static void test_mouse(void **state)
 	assert_int_equal(read_byte(), 0x08);
 	assert_int_equal(read_byte(), 0x01);
 	assert_int_equal(read_byte(), 0x02);
-	command_arg(0xd4, 0xe1);		/* unknown: NAK, no timeout */
+	command_arg(0xd4, 0xe1); /* unknown: NAK, no timeout */
 	assert_int_equal(read_byte(), 0xfe);
 
 	/* AUX disabled in the command byte: replies wait. */
@@ -218,10 +218,10 @@ static void test_mouse(void **state)
 /* Linux's i8042_check_aux(): loopback, then IRQ12 delivery. */
 static void test_aux_loop_irq(void **state)
 {
-	command_arg(0xd3, 0x5a);		/* with AUX still disabled */
+	command_arg(0xd3, 0x5a); /* with AUX still disabled */
 	assert_int_equal(inb(CMD) & STR_AUXDATA, STR_AUXDATA);
 	assert_int_equal(read_byte(), 0x5a);
-	assert_int_equal(fake_rises(12), 0);	/* AUXINT off */
+	assert_int_equal(fake_rises(12), 0); /* AUXINT off */
 	command_arg(0x60, CTR_KBDINT | CTR_AUXINT);
 	command_arg(0xd3, 0xa5);
 	assert_int_equal(fake_level(12), 1);
@@ -238,15 +238,15 @@ static void test_reset_requests(void **state)
 {
 	command(0xfe);
 	assert_int_equal(fake.resets, 1);
-	command(0xff);				/* pulses nothing */
-	command(0xf1);				/* bit 0 high: not reset */
+	command(0xff); /* pulses nothing */
+	command(0xf1); /* bit 0 high: not reset */
 	assert_int_equal(fake.resets, 1);
 	command(0xf0);
 	assert_int_equal(fake.resets, 2);
 	/* Output port: A20 set, reset line high; writing bit 0 low resets. */
 	command(0xd0);
 	assert_int_equal(read_byte() & 0x03, 0x03);
-	command_arg(0xd1, 0xdf);		/* the classic A20 enable */
+	command_arg(0xd1, 0xdf); /* the classic A20 enable */
 	assert_int_equal(fake.resets, 2);
 	command_arg(0xd1, 0xde);
 	assert_int_equal(fake.resets, 3);

@@ -18,7 +18,7 @@
 #include "cpu/vm.h"
 
 #define SETUP_SECTS 4
-#define PM_SIZE 0x3000
+#define PM_SIZE	    0x3000
 
 /* A synthetic bzImage: boot sector, setup, and a protected-mode part. */
 static uint8_t *make_bzimage(size_t *size, uint16_t version)
@@ -29,7 +29,7 @@ static uint8_t *make_bzimage(size_t *size, uint16_t version)
 
 	h->setup_sects = SETUP_SECTS;
 	h->boot_flag = 0xaa55;
-	h->jump = 0x66eb;	/* header ends at 0x202 + 0x66 = 0x268 */
+	h->jump = 0x66eb; /* header ends at 0x202 + 0x66 = 0x268 */
 	h->header = 0x53726448;
 	h->version = version;
 	h->loadflags = LOADED_HIGH;
@@ -70,7 +70,7 @@ static void test_check(void **state)
 	h->xloadflags = 0;
 	assert_non_null(strstr(linux_check(img, size), "64-bit"));
 	h->xloadflags = XLF_KERNEL_64;
-	h->syssize = 0xffffffff;	/* claims more than the file has */
+	h->syssize = 0xffffffff; /* claims more than the file has */
 	assert_non_null(strstr(linux_check(img, size), "truncated"));
 	free(img);
 }
@@ -111,8 +111,8 @@ static void test_boot_params(void **state)
 	assert_int_equal(e.rip, 0x1000000 + 0x200);
 	assert_int_equal(e.rsi, LAYOUT_BOOT_PARAMS);
 	assert_int_equal(bp->hdr.code32_start, 0x1000000);
-	assert_memory_equal(mem_ptr(&vm.mem, 0x1000000, PM_SIZE),
-			    k.data + (SETUP_SECTS + 1) * 512, PM_SIZE);
+	assert_memory_equal(mem_ptr(&vm.mem, 0x1000000, PM_SIZE), k.data + (SETUP_SECTS + 1) * 512,
+			    PM_SIZE);
 	assert_int_equal(bp->hdr.header, 0x53726448);
 	assert_int_equal(bp->hdr.version, 0x020f);
 	assert_int_equal(bp->hdr.type_of_loader, 0xff);
@@ -153,7 +153,7 @@ static void test_too_small_and_too_long(void **state)
 
 	vm_with_mem(&vm, 64 << 20);
 	memset(longline, 'x', sizeof(longline) - 1);
-	longline[sizeof(longline) - 1] = 0;	/* 299 > cmdline_size 255 */
+	longline[sizeof(longline) - 1] = 0; /* 299 > cmdline_size 255 */
 	assert_int_equal(linux_load(&vm, &k, NULL, longline, &e), VMM_EXIT_USAGE);
 	assert_int_equal(linux_load(&vm, &k, "/nonexistent/initrd", "", &e), VMM_EXIT_USAGE);
 	mem_free(&vm.mem);
@@ -167,12 +167,12 @@ static void test_old_protocol_loads_at_1m(void **state)
 	struct boot_params *bp;
 	struct vm vm;
 
-	k.data = make_bzimage(&k.size, 0x0206);	/* no pref_address before 2.10 */
+	k.data = make_bzimage(&k.size, 0x0206); /* no pref_address before 2.10 */
 	vm_with_mem(&vm, 32 << 20);
 	assert_int_equal(linux_load(&vm, &k, NULL, NULL, &e), 0);
 	bp = mem_ptr(&vm.mem, LAYOUT_BOOT_PARAMS, sizeof(*bp));
 	assert_int_equal(e.rip, 0x100000 + 0x200);
-	assert_int_equal(bp->acpi_rsdp_addr, 0);	/* field is newer than 2.06 */
+	assert_int_equal(bp->acpi_rsdp_addr, 0); /* field is newer than 2.06 */
 	assert_int_equal(bp->hdr.ramdisk_image, 0);
 	mem_free(&vm.mem);
 	free(k.data);

@@ -21,12 +21,12 @@ static void test_small_guest(void **state)
 	assert_ptr_equal(mem_ptr(&m, 0, 1), m.base);
 	assert_ptr_equal(mem_ptr(&m, sz - 1, 1), m.base + sz - 1);
 	assert_non_null(mem_ptr(&m, 0, sz));
-	assert_null(mem_ptr(&m, sz, 1));		/* first byte past the end */
-	assert_null(mem_ptr(&m, sz - 1, 2));		/* straddles the end */
+	assert_null(mem_ptr(&m, sz, 1));     /* first byte past the end */
+	assert_null(mem_ptr(&m, sz - 1, 2)); /* straddles the end */
 	assert_null(mem_ptr(&m, 0, sz + 1));
 	assert_null(mem_ptr(&m, UINT64_MAX, 1));
-	assert_null(mem_ptr(&m, UINT64_MAX - 1, 4));	/* gpa + len wraps */
-	assert_null(mem_ptr(&m, 16, UINT64_MAX));	/* len alone wraps */
+	assert_null(mem_ptr(&m, UINT64_MAX - 1, 4)); /* gpa + len wraps */
+	assert_null(mem_ptr(&m, 16, UINT64_MAX));    /* len alone wraps */
 	assert_null(mem_ptr(&m, 16, UINT64_MAX - 15));
 	assert_int_equal(mem_write(&m, 100, buf, sizeof(buf)), 0);
 	assert_int_equal(mem_read(&m, 100, buf + 8, 3), 0);
@@ -40,7 +40,7 @@ static void test_small_guest(void **state)
 static void test_pci_hole(void **state)
 {
 	struct guest_mem m;
-	uint64_t sz = 5ULL << 30;	/* NORESERVE: costs nothing until touched */
+	uint64_t sz = 5ULL << 30; /* NORESERVE: costs nothing until touched */
 
 	assert_int_equal(mem_init(&m, sz), 0);
 	assert_int_equal(m.nr_ranges, 2);
@@ -48,9 +48,9 @@ static void test_pci_hole(void **state)
 	assert_int_equal(m.ranges[1].gpa, MEM_4G);
 	assert_int_equal(m.ranges[1].size, sz - MEM_PCI_HOLE_START);
 	assert_non_null(mem_ptr(&m, MEM_PCI_HOLE_START - 4, 4));
-	assert_null(mem_ptr(&m, MEM_PCI_HOLE_START - 4, 8));	/* runs into the hole */
-	assert_null(mem_ptr(&m, MEM_PCI_HOLE_START, 1));	/* the hole */
-	assert_null(mem_ptr(&m, 0xfee00000, 4));		/* the LAPIC */
+	assert_null(mem_ptr(&m, MEM_PCI_HOLE_START - 4, 8)); /* runs into the hole */
+	assert_null(mem_ptr(&m, MEM_PCI_HOLE_START, 1));     /* the hole */
+	assert_null(mem_ptr(&m, 0xfee00000, 4));	     /* the LAPIC */
 	assert_null(mem_ptr(&m, MEM_4G - 1, 2));
 	assert_ptr_equal(mem_ptr(&m, MEM_4G, 1), m.base + MEM_PCI_HOLE_START);
 	assert_non_null(mem_ptr(&m, MEM_4G + m.ranges[1].size - 1, 1));

@@ -20,20 +20,20 @@
 #include "tests/unit/fake_vm.h"
 
 #define RTC_IRQ 8
-#define REG_A 0x0a
-#define REG_B 0x0b
-#define REG_C 0x0c
-#define REG_D 0x0d
-#define B_SET 0x80
-#define B_PIE 0x40
-#define B_AIE 0x20
-#define B_UIE 0x10
-#define B_BIN 0x04
-#define B_24H 0x02
-#define C_IRQF 0x80
-#define C_PF 0x40
-#define C_AF 0x20
-#define C_UF 0x10
+#define REG_A	0x0a
+#define REG_B	0x0b
+#define REG_C	0x0c
+#define REG_D	0x0d
+#define B_SET	0x80
+#define B_PIE	0x40
+#define B_AIE	0x20
+#define B_UIE	0x10
+#define B_BIN	0x04
+#define B_24H	0x02
+#define C_IRQF	0x80
+#define C_PF	0x40
+#define C_AF	0x20
+#define C_UF	0x10
 
 static struct vm vm;
 static struct config cfg;
@@ -99,9 +99,9 @@ static void test_bcd_and_binary(void **state)
 	uint8_t r[10], century;
 	struct tm tm;
 
-	assert_int_equal(cmos_read(REG_B), B_24H);	/* BCD, 24 hours */
+	assert_int_equal(cmos_read(REG_B), B_24H); /* BCD, 24 hours */
 	assert_int_equal(cmos_read(REG_A) & 0x7f, 0x26);
-	assert_int_equal(cmos_read(REG_D), 0x80);	/* VRT */
+	assert_int_equal(cmos_read(REG_D), 0x80); /* VRT */
 	read_both(&tm, r, &century);
 	assert_int_equal(r[0], bcd(tm.tm_sec));
 	assert_int_equal(r[2], bcd(tm.tm_min));
@@ -159,7 +159,7 @@ static void test_set_time(void **state)
 	cmos_write(0x04, 0x23);
 	usleep(1100 * 1000 - 500 * 1000);
 	assert_int_equal(cmos_read(0x04), 0x23);
-	assert_int_equal(cmos_read(REG_A) & 0x80, 0);	/* no UIP while set */
+	assert_int_equal(cmos_read(REG_A) & 0x80, 0); /* no UIP while set */
 	cmos_write(REG_B, B_24H);
 	assert_int_equal(cmos_read(0x04), 0x23);
 
@@ -179,9 +179,9 @@ static void test_12_hour(void **state)
 	static const uint8_t t[] = { 0x00, 0x30, 0x13, 0x15, 0x06, 0x24, 0x20 };
 
 	set_time(B_24H, t);
-	cmos_write(REG_B, 0);			/* 12-hour BCD */
-	assert_int_equal(cmos_read(0x04), 0x80 | 0x01);	/* 1 PM */
-	cmos_write(REG_B, B_BIN);		/* 12-hour binary */
+	cmos_write(REG_B, 0);				/* 12-hour BCD */
+	assert_int_equal(cmos_read(0x04), 0x80 | 0x01); /* 1 PM */
+	cmos_write(REG_B, B_BIN);			/* 12-hour binary */
 	assert_int_equal(cmos_read(0x04), 0x80 | 1);
 	/* Write 12 AM in 12-hour mode; read it back as 00 in 24-hour mode. */
 	cmos_write(REG_B, B_SET);
@@ -198,12 +198,12 @@ static void test_reg_c_and_uip(void **state)
 	uint8_t c = 0, s0;
 
 	/* Without enables the flags are there, IRQF is not. */
-	cmos_write(REG_A, 0x20);		/* no periodic rate */
+	cmos_write(REG_A, 0x20); /* no periodic rate */
 	cmos_read(REG_C);
 	while (!(c & C_UF) && now_ms() < end)
 		c = cmos_read(REG_C);
 	assert_int_equal(c, C_UF);
-	assert_int_equal(cmos_read(REG_C), 0);	/* read clears */
+	assert_int_equal(cmos_read(REG_C), 0); /* read clears */
 	assert_int_equal(fake_rises(RTC_IRQ), 0);
 
 	/* UIP shows up before the seconds change, and only briefly. */
@@ -257,7 +257,7 @@ static void test_update_irq(void **state)
 	uint64_t end;
 
 	cmos_write(REG_A, 0x20);
-	cmos_read(REG_C);			/* PF ticks from before */
+	cmos_read(REG_C); /* PF ticks from before */
 	cmos_write(REG_B, B_24H | B_UIE);
 	end = now_ms() + 1500;
 	while (!fake_level(RTC_IRQ) && now_ms() < end)
@@ -289,7 +289,7 @@ static void test_nvram_and_memory(void **state)
 	vm.mem.ranges[1] = (struct mem_range){ .gpa = 4ULL << 30, .size = 5ULL << 30 };
 	assert_int_equal(rtc_device.init(&vm), 0);
 	assert_int_equal(cmos_read(0x15) | cmos_read(0x16) << 8, 640);
-	assert_int_equal(cmos_read(0x17) | cmos_read(0x18) << 8, 0xffff);	/* capped */
+	assert_int_equal(cmos_read(0x17) | cmos_read(0x18) << 8, 0xffff); /* capped */
 	assert_int_equal(cmos_read(0x30) | cmos_read(0x31) << 8, 0xffff);
 	assert_int_equal(cmos_read(0x34) | cmos_read(0x35) << 8, ((3u << 30) - (16u << 20)) >> 16);
 	assert_int_equal(cmos_read(0x5b) | cmos_read(0x5c) << 8 | cmos_read(0x5d) << 16,

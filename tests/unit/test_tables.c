@@ -31,8 +31,8 @@
 /* ------------------------------------------------------------------ */
 /* A machine as vmm would create it                                    */
 
-static void add_isa(struct vm *vm, const char *name, const char *hid, uint32_t uid,
-		    uint16_t io0, uint8_t len0, uint16_t io1, uint8_t len1, int irq)
+static void add_isa(struct vm *vm, const char *name, const char *hid, uint32_t uid, uint16_t io0,
+		    uint8_t len0, uint16_t io1, uint8_t len1, int irq)
 {
 	struct isa_dev_desc d = { .uid = uid };
 
@@ -101,8 +101,8 @@ static const void *find_bytes(const void *hay, size_t n, const void *needle, siz
 /* ------------------------------------------------------------------ */
 /* e820                                                                */
 
-static const struct boot_e820_entry *
-find_e820(const struct boot_e820_entry *t, int n, uint64_t addr)
+static const struct boot_e820_entry *find_e820(const struct boot_e820_entry *t, int n,
+					       uint64_t addr)
 {
 	for (int i = 0; i < n; i++) {
 		if (t[i].addr == addr)
@@ -125,7 +125,7 @@ static void check_e820(uint64_t mem)
 	for (i = 0; i < n; i++) {
 		assert_true(t[i].size > 0);
 		assert_true(t[i].type == E820_RAM || t[i].type == E820_RESERVED);
-		if (i)	/* sorted and non-overlapping */
+		if (i) /* sorted and non-overlapping */
 			assert_true(t[i - 1].addr + t[i - 1].size <= t[i].addr);
 		if (t[i].type == E820_RAM) {
 			/* RAM entries are RAM, all of it... */
@@ -247,14 +247,15 @@ static void test_mptable(void **state)
 		case MP_INTSRC:
 			assert_int_equal(is->irqtype, MP_INT);
 			assert_int_equal(is->dstapic, nr);
-			assert_int_not_equal(is->srcbusirq, 2);	/* the cascade */
+			assert_int_not_equal(is->srcbusirq, 2); /* the cascade */
 			if (is->srcbusirq == 0)
 				assert_int_equal(is->dstirq, 2);
 			else
 				assert_int_equal(is->dstirq, is->srcbusirq);
 			/* The SCI is level, active high; the rest are ISA. */
-			assert_int_equal(is->irqflag, is->srcbusirq == 9 ?
-					 MP_IRQTRIG_LEVEL | MP_IRQPOL_ACTIVE_HIGH : 0);
+			assert_int_equal(
+				is->irqflag,
+				is->srcbusirq == 9 ? MP_IRQTRIG_LEVEL | MP_IRQPOL_ACTIVE_HIGH : 0);
 			ints++;
 			p += sizeof(*is);
 			break;
@@ -265,8 +266,7 @@ static void test_mptable(void **state)
 			lints++;
 			p += sizeof(*is);
 			break;
-		default:
-			fail_msg("unknown MP entry type %u", *p);
+		default: fail_msg("unknown MP entry type %u", *p);
 		}
 	}
 	assert_ptr_equal(p, end);
@@ -396,7 +396,7 @@ static void check_fadt(const struct acpi_fadt *f)
 	assert_true(f->flags & ACPI_FADT_WBINVD);
 	assert_true(f->flags & ACPI_FADT_PROC_C1);
 	assert_true(f->flags & ACPI_FADT_SLP_BUTTON);
-	assert_false(f->flags & (1u << 20));	/* not hardware-reduced */
+	assert_false(f->flags & (1u << 20)); /* not hardware-reduced */
 	assert_int_equal(f->iapc_boot_arch, ACPI_IAPC_LEGACY_DEVICES | ACPI_IAPC_8042);
 	assert_int_equal(f->century, 0x32);
 }
@@ -452,8 +452,7 @@ static void check_madt(const struct acpi_madt *m, unsigned int nr)
 			assert_int_equal(nmi->lint, 1);
 			nmis++;
 			break;
-		default:
-			fail_msg("unexpected MADT entry type %u", p[0]);
+		default: fail_msg("unexpected MADT entry type %u", p[0]);
 		}
 		p += p[1];
 	}
@@ -469,8 +468,8 @@ static void check_dsdt(const struct acpi_table_header *d, unsigned int nr)
 {
 	/* Name (\_S5, Package (4) { 5, 5, 0, 0 }) */
 	static const uint8_t s5[] = {
-		0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-		0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00,
+		0x08, '\\', '_',  'S',	'5',  '_',  0x12, 0x08,
+		0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00,
 	};
 	/* Name (_HID, EisaId ("PNP0501")) */
 	static const uint8_t com_hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x05, 0x01 };
@@ -669,11 +668,9 @@ static void assert_aml(struct aml *a, const void *want, size_t len)
 static void test_aml_integers(void **state)
 {
 	static const uint8_t want[] = {
-		0x00, 0x01, 0x0a, 0x02, 0x0a, 0xff, 0x0b, 0x00, 0x01,
-		0x0c, 0x00, 0x00, 0x01, 0x00,
-		0x0e, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-		0x0d, 'h', 'i', 0x00,
-		0x0c, 0x41, 0xd0, 0x03, 0x03,	/* EisaId ("PNP0303") */
+		0x00, 0x01, 0x0a, 0x02, 0x0a, 0xff, 0x0b, 0x00, 0x01, 0x0c, 0x00,
+		0x00, 0x01, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+		0x00, 0x0d, 'h',  'i',	0x00, 0x0c, 0x41, 0xd0, 0x03, 0x03, /* EisaId ("PNP0303") */
 	};
 	struct aml a;
 
@@ -693,12 +690,9 @@ static void test_aml_integers(void **state)
 static void test_aml_names(void **state)
 {
 	static const uint8_t want[] = {
-		'K', 'B', 'D', '_',
-		'\\', '_', 'S', 'B', '_',
-		'\\', 0x2e, '_', 'S', 'B', '_', 'P', 'C', 'I', '0',
-		0x2f, 0x03, '_', 'S', 'B', '_', 'P', 'C', 'I', '0', 'I', 'S', 'A', '_',
-		'^', '^', 'F', 'O', 'O', '_',
-		'\\', 0x00,
+		'K', 'B', 'D', '_', '\\', '_',	'S',  'B', '_', '\\', 0x2e, '_',  'S',	'B',
+		'_', 'P', 'C', 'I', '0',  0x2f, 0x03, '_', 'S', 'B',  '_',  'P',  'C',	'I',
+		'0', 'I', 'S', 'A', '_',  '^',	'^',  'F', 'O', 'O',  '_',  '\\', 0x00,
 	};
 	static const char *const bad[] = {
 		"", "kbd", "1ABC", "ABCDE", "A..B", "A.", ".A", "\\^A", "A-B",
@@ -731,7 +725,7 @@ static void check_pkglength(size_t body, const uint8_t *want, size_t n)
 	size_t i;
 
 	aml_init(&a);
-	aml_package_begin(&a, 0);	/* NumElements: one byte of the body */
+	aml_package_begin(&a, 0); /* NumElements: one byte of the body */
 	for (i = 1; i < body; i++)
 		aml_byte(&a, 0x00);
 	aml_end(&a);
@@ -745,9 +739,9 @@ static void check_pkglength(size_t body, const uint8_t *want, size_t n)
 static void test_aml_pkglength(void **state)
 {
 	check_pkglength(62, (const uint8_t[]){ 0x3f }, 1);
-	check_pkglength(63, (const uint8_t[]){ 0x41, 0x04 }, 2);		/* 65 */
-	check_pkglength(4093, (const uint8_t[]){ 0x4f, 0xff }, 2);		/* 4095 */
-	check_pkglength(4094, (const uint8_t[]){ 0x81, 0x00, 0x01 }, 3);	/* 4097 */
+	check_pkglength(63, (const uint8_t[]){ 0x41, 0x04 }, 2);	 /* 65 */
+	check_pkglength(4093, (const uint8_t[]){ 0x4f, 0xff }, 2);	 /* 4095 */
+	check_pkglength(4094, (const uint8_t[]){ 0x81, 0x00, 0x01 }, 3); /* 4097 */
 	check_pkglength(0xffffc, (const uint8_t[]){ 0x8f, 0xff, 0xff }, 3);
 	check_pkglength(0xffffd, (const uint8_t[]){ 0xc1, 0x00, 0x00, 0x01 }, 4);
 }
@@ -756,14 +750,47 @@ static void test_aml_constructs(void **state)
 {
 	/* Scope (\_SB) { Device (KBD) { Name (_CRS, ResourceTemplate () { IO } }) } */
 	static const uint8_t want[] = {
-		0x10, 0x20, '\\', '_', 'S', 'B', '_',
-		0x5b, 0x82, 0x18, 'K', 'B', 'D', '_',
-		0x08, '_', 'C', 'R', 'S',
-		0x11, 0x0d, 0x0a, 0x0a,
-		0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,
-		0x79, 0x00,
+		0x10,
+		0x20,
+		'\\',
+		'_',
+		'S',
+		'B',
+		'_',
+		0x5b,
+		0x82,
+		0x18,
+		'K',
+		'B',
+		'D',
+		'_',
+		0x08,
+		'_',
+		'C',
+		'R',
+		'S',
+		0x11,
+		0x0d,
+		0x0a,
+		0x0a,
+		0x47,
+		0x01,
+		0x60,
+		0x00,
+		0x60,
+		0x00,
+		0x01,
+		0x01,
+		0x79,
+		0x00,
 		/* Buffer () { 1, 2, 3 } */
-		0x11, 0x06, 0x0a, 0x03, 0x01, 0x02, 0x03,
+		0x11,
+		0x06,
+		0x0a,
+		0x03,
+		0x01,
+		0x02,
+		0x03,
 	};
 	struct aml a;
 

@@ -25,8 +25,8 @@
 #include "mmio/ioloop.h"
 #include "tests/unit/fake_vm.h"
 
-#define COM1 0x3f8
-#define COM3 0x3e8
+#define COM1	 0x3f8
+#define COM3	 0x3e8
 #define COM1_IRQ 4
 
 static struct vm vm;
@@ -68,7 +68,7 @@ static void test_defaults(void **state)
 static void test_dlab(void **state)
 {
 	outb(COM1 + UART_LCR, UART_LCR_DLAB | UART_LCR_WLEN8);
-	assert_int_equal(inb(COM1 + UART_DLL), 0x0c);	/* 9600 baud */
+	assert_int_equal(inb(COM1 + UART_DLL), 0x0c); /* 9600 baud */
 	assert_int_equal(inb(COM1 + UART_DLM), 0);
 	outb(COM1 + UART_DLL, 0x01);
 	outb(COM1 + UART_DLM, 0x02);
@@ -78,7 +78,7 @@ static void test_dlab(void **state)
 	outb(COM1 + UART_LCR, UART_LCR_WLEN8);
 	assert_int_equal(inb(COM1 + UART_IER), 0);
 	outb(COM1 + UART_IER, 0xff);
-	assert_int_equal(inb(COM1 + UART_IER), 0x0f);	/* upper bits read 0 */
+	assert_int_equal(inb(COM1 + UART_IER), 0x0f); /* upper bits read 0 */
 	outb(COM1 + UART_LCR, UART_LCR_DLAB);
 	assert_int_equal(inb(COM1 + UART_DLM), 0x02);
 	/* MCR keeps only its five bits. */
@@ -91,14 +91,14 @@ static void test_fifo_order_and_overrun(void **state)
 {
 	outb(COM1 + UART_MCR, UART_MCR_LOOP);
 	outb(COM1 + UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR | UART_FCR_CLEAR_XMIT);
-	assert_int_equal(inb(COM1 + UART_IIR) & 0xc0, 0xc0);	/* FIFOs on */
+	assert_int_equal(inb(COM1 + UART_IIR) & 0xc0, 0xc0); /* FIFOs on */
 	for (int i = 0; i < 16; i++)
 		outb(COM1 + UART_TX, 'a' + i);
 	assert_true(inb(COM1 + UART_LSR) & UART_LSR_DR);
-	outb(COM1 + UART_TX, 'X');		/* 17th: overrun, dropped */
+	outb(COM1 + UART_TX, 'X'); /* 17th: overrun, dropped */
 	assert_int_equal(inb(COM1 + UART_LSR) & (UART_LSR_OE | UART_LSR_DR),
 			 UART_LSR_OE | UART_LSR_DR);
-	assert_int_equal(inb(COM1 + UART_LSR) & UART_LSR_OE, 0);	/* read clears */
+	assert_int_equal(inb(COM1 + UART_LSR) & UART_LSR_OE, 0); /* read clears */
 	for (int i = 0; i < 16; i++)
 		assert_int_equal(inb(COM1 + UART_RX), 'a' + i);
 	assert_int_equal(inb(COM1 + UART_LSR) & UART_LSR_DR, 0);
@@ -156,7 +156,7 @@ static void test_iir_priority(void **state)
 	/* Loopback: the sources work, the IRQ pin is off. */
 	outb(COM1 + UART_MCR, UART_MCR_LOOP | UART_MCR_OUT2);
 	outb(COM1 + UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_TRIGGER_4);
-	inb(COM1 + UART_MSR);		/* drop the deltas of entering loopback */
+	inb(COM1 + UART_MSR); /* drop the deltas of entering loopback */
 	outb(COM1 + UART_IER, UART_IER_RLSI | UART_IER_RDI | UART_IER_THRI | UART_IER_MSI);
 
 	/* Only THRE. */
@@ -173,7 +173,7 @@ static void test_iir_priority(void **state)
 	/* Overrun: line status beats data. */
 	for (int i = 0; i < 13; i++)
 		outb(COM1 + UART_TX, 'x');
-	outb(COM1 + UART_MCR, UART_MCR_LOOP | UART_MCR_RTS);	/* modem delta too */
+	outb(COM1 + UART_MCR, UART_MCR_LOOP | UART_MCR_RTS); /* modem delta too */
 	assert_int_equal(inb(COM1 + UART_IIR) & 0x0f, UART_IIR_RLSI);
 	inb(COM1 + UART_LSR);
 	assert_int_equal(inb(COM1 + UART_IIR) & 0x0f, UART_IIR_RDI);
@@ -184,7 +184,7 @@ static void test_iir_priority(void **state)
 	assert_int_equal(inb(COM1 + UART_IIR) & 0x0f, UART_IIR_MSI);
 	assert_true(inb(COM1 + UART_MSR) & UART_MSR_DCTS);
 	assert_int_equal(inb(COM1 + UART_IIR) & 0x0f, UART_IIR_NO_INT);
-	assert_int_equal(fake_rises(COM1_IRQ), 0);	/* loopback gates the pin */
+	assert_int_equal(fake_rises(COM1_IRQ), 0); /* loopback gates the pin */
 }
 
 static void test_loopback_modem_lines(void **state)
@@ -199,14 +199,13 @@ static void test_loopback_modem_lines(void **state)
 	assert_true(inb(COM1 + UART_MSR) & UART_MSR_TERI);
 	/* Out of loopback the port looks connected again. */
 	outb(COM1 + UART_MCR, 0);
-	assert_int_equal(inb(COM1 + UART_MSR) & 0xf0,
-			 UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS);
+	assert_int_equal(inb(COM1 + UART_MSR) & 0xf0, UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS);
 }
 
 static void test_out2_gates_irq(void **state)
 {
 	outb(COM1 + UART_IER, UART_IER_THRI);
-	assert_int_equal(fake_level(COM1_IRQ), 0);	/* pending, but OUT2 off */
+	assert_int_equal(fake_level(COM1_IRQ), 0); /* pending, but OUT2 off */
 	assert_int_equal(inb(COM1 + UART_IIR), UART_IIR_THRI);
 	outb(COM1 + UART_IER, 0);
 	outb(COM1 + UART_IER, UART_IER_THRI);
@@ -269,10 +268,10 @@ static void test_output_to_file(void **state)
 
 	for (const char *p = msg; *p; p++)
 		outb(COM1 + UART_TX, *p);
-	outb(0x2f8 + UART_TX, '!');		/* COM2 goes nowhere */
+	outb(0x2f8 + UART_TX, '!'); /* COM2 goes nowhere */
 	outb(COM1 + UART_MCR, UART_MCR_LOOP);
-	outb(COM1 + UART_TX, '?');		/* loopback: not on the line */
-	uart_device.shutdown(&vm);		/* flushes the partial line */
+	outb(COM1 + UART_TX, '?'); /* loopback: not on the line */
+	uart_device.shutdown(&vm); /* flushes the partial line */
 	f = fopen(out_path, "r");
 	assert_non_null(f);
 	assert_int_equal(fread(buf, 1, sizeof(buf) - 1, f), strlen(msg));
@@ -365,7 +364,9 @@ static void test_stdin_input(void **state)
 	assert_int_equal(fake_level(COM1_IRQ), 0);
 
 	/* Ctrl-A Ctrl-A is one Ctrl-A; other escapes are swallowed. */
-	feed("\x01\x01" "a\x01zb", 6);
+	feed("\x01\x01"
+	     "a\x01zb",
+	     6);
 	assert_int_equal(rx_byte(), 0x01);
 	assert_int_equal(rx_byte(), 'a');
 	assert_int_equal(rx_byte(), 'b');
@@ -425,7 +426,7 @@ static int teardown_stdout_pipe(void **state)
 
 static void test_stdout_backpressure(void **state)
 {
-	enum { LINES = 4000, LINE = 50 };	/* 200 KB: three pipes' worth */
+	enum { LINES = 4000, LINE = 50 }; /* 200 KB: three pipes' worth */
 	static char got[LINES * LINE + 1];
 	size_t n = 0;
 	uint64_t t0 = now_ms(), end;
@@ -436,7 +437,7 @@ static void test_stdout_backpressure(void **state)
 		for (int j = 0; j < LINE; j++)
 			outb(COM1 + UART_TX, line[j]);
 	}
-	assert_true(now_ms() - t0 < 1000);	/* queued, not blocked */
+	assert_true(now_ms() - t0 < 1000); /* queued, not blocked */
 	end = now_ms() + 5000;
 	while (n < sizeof(got) - 1 && now_ms() < end) {
 		struct pollfd p = { .fd = pipe_r, .events = POLLIN };

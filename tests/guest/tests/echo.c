@@ -8,7 +8,7 @@
 
 #include "kit.h"
 
-#define COM1 0x3f8
+#define COM1	 0x3f8
 #define COM1_IRQ 4
 
 static char ring[256];
@@ -68,7 +68,7 @@ void kit_main(void)
 		kit_fail("cannot route IRQ %d", COM1_IRQ);
 	outb(UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2, COM1 + UART_MCR);
 	outb(UART_IER_RDI, COM1 + UART_IER);
-	uart_rx(0);		/* whatever came before the interrupt was on */
+	uart_rx(0); /* whatever came before the interrupt was on */
 	for (;;) {
 		while (ring_tail != ring_head) {
 			char c = ring[ring_tail % sizeof(ring)];

@@ -20,8 +20,8 @@ void kit_main(void)
 	for (i = 0; i < loops; i++)
 		(void)inb(port);
 	cycles = rdtsc() - t0;
-	kit_printf("KIT: ioloop port=0x%x loops=%ld cycles=%lu cycles/loop=%lu ns/loop=%lu tsc_khz=%lu\n",
-		   port, loops, cycles, cycles / loops,
-		   cycles * 1000000 / khz / loops, khz);
+	kit_printf("KIT: ioloop port=0x%x loops=%ld cycles=%lu cycles/loop=%lu ns/loop=%lu "
+		   "tsc_khz=%lu\n",
+		   port, loops, cycles, cycles / loops, cycles * 1000000 / khz / loops, khz);
 	kit_exit(1);
 }

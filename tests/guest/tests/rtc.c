@@ -7,15 +7,15 @@
  */
 #include "kit.h"
 
-#define CMOS_INDEX 0x70
-#define CMOS_DATA 0x71
-#define RTC_REG_A 0x0a
-#define RTC_REG_B 0x0b
-#define RTC_UIP 0x80
-#define RTC_B_24H 0x02
+#define CMOS_INDEX   0x70
+#define CMOS_DATA    0x71
+#define RTC_REG_A    0x0a
+#define RTC_REG_B    0x0b
+#define RTC_UIP	     0x80
+#define RTC_B_24H    0x02
 #define RTC_B_BINARY 0x04
-#define RTC_PM 0x80
-#define RTC_CENTURY 0x32
+#define RTC_PM	     0x80
+#define RTC_CENTURY  0x32
 
 static uint8_t cmos(uint8_t reg)
 {
@@ -46,7 +46,7 @@ void kit_main(void)
 	hour = bcd(h & 0x7f, bin);
 	if (!(b & RTC_B_24H))
 		hour = hour % 12 + ((h & RTC_PM) ? 12 : 0);
-	kit_printf("KIT: rtc %02d%02d-%02d-%02d %02d:%02d:%02d\n", cent ? cent : 20, year, mon,
-		   day, hour, min, sec);
+	kit_printf("KIT: rtc %02d%02d-%02d-%02d %02d:%02d:%02d\n", cent ? cent : 20, year, mon, day,
+		   hour, min, sec);
 	kit_exit(1);
 }

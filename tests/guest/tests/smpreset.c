@@ -7,8 +7,8 @@
  */
 #include "kit.h"
 
-#define CMOS_INDEX 0x70
-#define CMOS_DATA 0x71
+#define CMOS_INDEX	0x70
+#define CMOS_DATA	0x71
 #define CMOS_BOOT_COUNT 0x50
 
 static uint8_t cmos_read(uint8_t reg)
@@ -40,7 +40,7 @@ void kit_main(void)
 		kit_exit(1);
 	}
 	cmos_write(CMOS_BOOT_COUNT, boot);
-	outb(0xfe, 0x64);	/* pulse the reset line */
+	outb(0xfe, 0x64); /* pulse the reset line */
 	kit_udelay(1000000);
 	kit_fail("still running a second after the i8042 reset");
 }

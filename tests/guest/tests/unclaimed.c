@@ -13,9 +13,8 @@ void kit_main(void)
 	uint16_t port = kit_cmdline_long("port", 0x2a0);
 	uint64_t mmio = kit_cmdline_long("mmio", 0xd0000000);
 
-	kit_printf("KIT: pio8=0x%x pio16=0x%x pio32=0x%x\n",
-		   inb(port), inw(port), inl(port));
-	kit_printf("KIT: mmio8=0x%x mmio16=0x%x mmio32=0x%x\n",
-		   mmio_read8(mmio), mmio_read16(mmio), mmio_read32(mmio));
+	kit_printf("KIT: pio8=0x%x pio16=0x%x pio32=0x%x\n", inb(port), inw(port), inl(port));
+	kit_printf("KIT: mmio8=0x%x mmio16=0x%x mmio32=0x%x\n", mmio_read8(mmio), mmio_read16(mmio),
+		   mmio_read32(mmio));
 	kit_exit(1);
 }
