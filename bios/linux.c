@@ -65,20 +65,26 @@ const char *linux_check(const uint8_t *data, size_t size)
 	return NULL;
 }
 
+/* Anything bigger is not a kernel: refuse it before reading it into memory. */
+#define KERNEL_MAX_SIZE (1ULL << 30)
+
 static int read_file(const char *path, uint8_t **data, size_t *size)
 {
 	struct stat st;
 	ssize_t n;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? EISDIR : errno ? errno : EINVAL;
-
+	if (fstat(fd, &st) < 0) {
+		e = errno;
 		close(fd);
 		return -e;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > KERNEL_MAX_SIZE) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : !S_ISREG(st.st_mode) ? -ENOTSUP : -EFBIG;
 	}
 	*data = malloc(st.st_size ? st.st_size : 1);
 	if (!*data) {
@@ -101,7 +107,10 @@ int linux_read_kernel(struct kernel_image *k, const char *path)
 	k->path = path;
 	ret = read_file(path, &k->data, &k->size);
 	if (ret) {
-		fprintf(stderr, "vmm: --kernel '%s': %s\n", path, strerror(-ret));
+		fprintf(stderr, "vmm: --kernel '%s': %s\n", path,
+			ret == -ENOTSUP ? "not a regular file"
+			: ret == -EFBIG ? "larger than 1 GiB: not a kernel"
+					: strerror(-ret));
 		return ret == -ENOMEM ? VMM_EXIT_HOST_ERROR : VMM_EXIT_USAGE;
 	}
 	why = linux_check(k->data, k->size);

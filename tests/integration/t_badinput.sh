@@ -30,6 +30,10 @@ printf '\177ELF\002\001\001' >"$WORK/elf"
 
 bad missing_kernel 2 "^vmm: --kernel '$WORK/nope.bzImage': No such file or directory$" \
 	--kernel "$WORK/nope.bzImage"
+bad kernel_is_device 2 "^vmm: --kernel '/dev/zero': not a regular file$" --kernel /dev/zero
+truncate -s 2G "$WORK/huge.bzImage"
+bad kernel_too_large 2 "^vmm: --kernel '$WORK/huge.bzImage': larger than 1 GiB: not a kernel$" \
+	--kernel "$WORK/huge.bzImage"
 bad kernel_is_directory 2 "^vmm: --kernel '$WORK': Is a directory$" --kernel "$WORK"
 bad not_a_bzimage 2 "^vmm: --kernel '$WORK/notakernel' is too small to be a bzImage$" \
 	--kernel "$WORK/notakernel"

@@ -16,3 +16,14 @@ if need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/triple.bzImage"; then
 	expect_no_grep 'KIT: FAIL' "$WORK/triple"
 	end_check "$WORK/triple"
 fi
+
+# Executing from MMIO: KVM cannot emulate the fetch, an internal error.
+begin crash_internal_error_vmm
+if need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/mmioexec.bzImage"; then
+	run_vmm "$WORK/mmioexec" --kernel "$GUEST/mmioexec.bzImage"
+	expect_status 8
+	expect_line "KIT: executing from MMIO" "$WORK/mmioexec"
+	expect_grep '^vmm: guest crash on vCPU 0: KVM internal error \(suberror 1' "$WORK/mmioexec"
+	expect_grep '^ rip 00000000d0000000 ' "$WORK/mmioexec"
+	end_check "$WORK/mmioexec"
+fi
