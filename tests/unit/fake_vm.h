@@ -10,12 +10,14 @@
 #ifndef VMM_TESTS_FAKE_VM_H
 #define VMM_TESTS_FAKE_VM_H
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "config/config.h"
 #include "cpu/vm.h"
 #include "mmio/bus.h"
+#include "mmio/ioloop.h"
 
 #define FAKE_MAX_IRQ_EVENTS 256
 
@@ -112,6 +114,23 @@ static inline void fake_vm_init(struct vm *vm, struct config *cfg)
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->nr_vcpus = 1;
 	fake_clear();
+}
+
+/*
+ * The I/O thread runs for a whole test group, as in vmm. With fd 0 closed,
+ * pipe() would hand out 0 and tests that play with stdin would break.
+ */
+static inline int fake_ioloop_setup(void **state)
+{
+	if (fcntl(0, F_GETFD) < 0 && open("/dev/null", O_RDONLY) != 0)
+		return -1;
+	return ioloop_start();
+}
+
+static inline int fake_ioloop_teardown(void **state)
+{
+	ioloop_stop();
+	return 0;
 }
 
 /* Port I/O through the real bus, as a vCPU exit would do it. */

@@ -319,18 +319,6 @@ static void test_nvram_and_memory(void **state)
 	assert_string_equal(vm.platform.isa_devs[0].hid, "PNP0B00");
 }
 
-/* The I/O thread runs for the whole group, as in vmm. */
-static int group_setup(void **state)
-{
-	return ioloop_start();
-}
-
-static int group_teardown(void **state)
-{
-	ioloop_stop();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,5 +331,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nvram_and_memory, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fake_ioloop_setup, fake_ioloop_teardown);
 }

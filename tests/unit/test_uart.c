@@ -453,21 +453,6 @@ static void test_stdout_backpressure(void **state)
 	}
 }
 
-/* The I/O thread runs for the whole group, as in vmm. */
-static int group_setup(void **state)
-{
-	/* Run with fd 0 closed, pipe() would hand out 0 and the fd games break. */
-	if (fcntl(0, F_GETFD) < 0 && open("/dev/null", O_RDONLY) != 0)
-		return -1;
-	return ioloop_start();
-}
-
-static int group_teardown(void **state)
-{
-	ioloop_stop();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,5 +470,5 @@ int main(void)
 						teardown_stdout_pipe),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fake_ioloop_setup, fake_ioloop_teardown);
 }
