@@ -198,7 +198,10 @@ int main(int argc, char **argv)
 	ret = config_parse(&cfg, argc, argv);
 	if (ret)
 		return ret > 0 ? 0 : VMM_EXIT_USAGE;
+	/* Every input file is checked before KVM is touched: usage errors first. */
 	ret = linux_read_kernel(&kernel, cfg.kernel);
+	if (!ret && cfg.initrd)
+		ret = linux_check_initrd(cfg.initrd);
 	if (ret)
 		return ret;
 

@@ -168,6 +168,32 @@ static uint64_t kernel_load_addr(const struct setup_header *h)
 	return LAYOUT_KERNEL;
 }
 
+/* Open the initrd: a readable regular file, or one error line and -1. */
+static int initrd_open(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		fprintf(stderr, "vmm: --initrd '%s': %s\n", path,
+			fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int linux_check_initrd(const char *path)
+{
+	struct stat st;
+	int fd = initrd_open(path, &st);
+
+	if (fd < 0)
+		return VMM_EXIT_USAGE;
+	close(fd);
+	return 0;
+}
+
 static int load_initrd(struct vm *vm, struct boot_params *bp, const char *path, uint64_t kernel_end)
 {
 	uint64_t top = mem_low_end(&vm->mem), addr;
@@ -176,14 +202,9 @@ static int load_initrd(struct vm *vm, struct boot_params *bp, const char *path, 
 	size_t got = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "vmm: --initrd '%s': %s\n", path,
-			fd < 0 ? strerror(errno) : "not a regular file");
-		if (fd >= 0)
-			close(fd);
+	fd = initrd_open(path, &st);
+	if (fd < 0)
 		return VMM_EXIT_USAGE;
-	}
 	if (bp->hdr.initrd_addr_max && top > (uint64_t)bp->hdr.initrd_addr_max + 1)
 		top = (uint64_t)bp->hdr.initrd_addr_max + 1;
 	if ((uint64_t)st.st_size > top || ((top - st.st_size) & ~0xfffULL) < kernel_end) {

@@ -24,6 +24,8 @@ int linux_read_kernel(struct kernel_image *k, const char *path);
 /* The checks alone, on a buffer: NULL when fine, else what is wrong. */
 const char *linux_check(const uint8_t *data, size_t size);
 void linux_free_kernel(struct kernel_image *k);
+/* Is the initrd a readable regular file? 0, or a vmm exit status after one error line. */
+int linux_check_initrd(const char *path);
 
 /*
  * Lay the kernel, initrd, command line, boot_params, page tables and GDT
