@@ -1,4 +1,5 @@
 # vmm: one binary, built from the folders below. `make help` lists targets.
+SHELL	:= /bin/bash
 CC	?= gcc
 BUILD	:= build
 VMM	:= $(BUILD)/vmm
@@ -24,10 +25,11 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 # Debian packages: building, testing, and the test guests' peers.
 DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev
-DEB_TEST  := libcmocka-dev qemu-system-x86 util-linux clang-format
+DEB_TEST  := libcmocka-dev qemu-system-x86 util-linux clang-format clang libclang-rt-14-dev
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
-.PHONY: all run test unit integration bench deps help clean guest fuzz format format-check
+.PHONY: all run test unit integration bench deps help clean guest fuzz fuzz-smoke fuzz-corpus \
+	format format-check
 all: $(VMM) guest
 
 help:
@@ -35,6 +37,7 @@ help:
 	@echo "make run       build and boot the default guest on this terminal"
 	@echo "make test      build and run every test (unit under ASan/UBSan, integration on /dev/kvm)"
 	@echo "make bench     run the benchmarks (ratios against QEMU; asserts nothing)"
+	@echo "make fuzz      run the libFuzzer harnesses (FUZZ_SECONDS=60 each)"
 	@echo "make deps      install missing Debian packages (as root)"
 
 $(VMM): $(OBJS)
@@ -56,6 +59,45 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libvmm-asan.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(BUILD)/libvmm-asan.a -lcmocka $(LDLIBS)
 
 include tests/guest/guest.mk
+
+# libFuzzer harnesses (clang): bad input must never crash vmm. `make fuzz`
+# runs each for FUZZ_SECONDS; `make test` runs a short seeded regression.
+FUZZ_CC	:= clang
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -I. -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined \
+	       -fno-sanitize-recover=all -Wall -Wextra -Werror -Wno-unused-parameter
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := devices bzimage config
+FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_SRCS_devices := devices/*.c mmio/*.c config/*.c bios/*.c
+FUZZ_SRCS_bzimage := bios/*.c mmio/mem.c config/config.c
+FUZZ_SRCS_config := config/config.c
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_SRCS_$$*)) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(wildcard $(FUZZ_SRCS_$*))
+
+# Seed corpora: the kit's images for the loader, a command line for config.
+fuzz-corpus: guest
+	@mkdir -p $(FUZZ_NAMES:%=$(BUILD)/fuzz/corpus-%)
+	@cp $(BUILD)/guest/null.bzImage $(BUILD)/guest/hello.bzImage $(BUILD)/fuzz/corpus-bzimage/
+	@printf -- '--kernel\0bz\0--mem\0512M\0--cpus\0002\0--serial\0file:x' \
+		>$(BUILD)/fuzz/corpus-config/seed
+
+fuzz: deps $(FUZZ_BINS) fuzz-corpus
+	@for f in $(FUZZ_NAMES); do echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
+			-print_final_stats=1 $(BUILD)/fuzz/corpus-$$f 2>&1 | \
+			grep -aE "stat::number_of_executed_units|ERROR|SUMMARY|^Done"; \
+		[ $${PIPESTATUS[0]} -eq 0 ] || exit 1; done
+
+# In make test: a fixed seed and run count, so a red result is reproducible.
+fuzz-smoke: $(FUZZ_BINS) fuzz-corpus
+	@for f in $(FUZZ_NAMES); do \
+		out=$$($(BUILD)/fuzz/fuzz_$$f -seed=1 -runs=30000 -close_fd_mask=3 \
+			$(BUILD)/fuzz/corpus-$$f 2>&1) || { echo "$$out" | tail -20; \
+			echo "FAIL fuzz_$$f"; exit 1; }; \
+		echo "fuzz_$$f: $$(echo "$$out" | grep -ao "Done [0-9]* runs.*")"; done
 
 # `make deps`: install what is missing; say what to run when not root.
 deps:
@@ -81,6 +123,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
 
 BENCH_BINS := $(BUILD)/bench/kvm_floor $(BUILD)/bench/measure

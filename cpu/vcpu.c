@@ -72,6 +72,7 @@ void vcpu_destroy(struct vcpu *v)
 		return;
 	munmap(v->run, v->run_size);
 	close(v->fd);
+	free(v->reset.xsave);
 	free(v);
 }
 
@@ -141,7 +142,11 @@ int vcpu_save_reset_state(struct vcpu *v)
 	    ioctl(v->fd, KVM_GET_VCPU_EVENTS, &r->events) < 0 ||
 	    ioctl(v->fd, KVM_GET_DEBUGREGS, &r->debugregs) < 0)
 		return -errno;
-	r->have_xsave = ioctl(v->fd, KVM_GET_XSAVE, &r->xsave) == 0;
+	r->xsave = calloc(1, sizeof(*r->xsave));
+	if (r->xsave && ioctl(v->fd, KVM_GET_XSAVE, r->xsave) < 0) {
+		free(r->xsave); /* no XSAVE: KVM_SET_FPU covers the state */
+		r->xsave = NULL;
+	}
 	r->have_xcrs = ioctl(v->fd, KVM_GET_XCRS, &r->xcrs) == 0;
 	vcpu_set_msrs(v);
 	return 0;
@@ -155,7 +160,7 @@ int vcpu_reset(struct vcpu *v)
 	if (ioctl(v->fd, KVM_SET_SREGS, &r->sregs) < 0 ||
 	    ioctl(v->fd, KVM_SET_REGS, &r->regs) < 0 || ioctl(v->fd, KVM_SET_FPU, &r->fpu) < 0 ||
 	    (r->have_xcrs && ioctl(v->fd, KVM_SET_XCRS, &r->xcrs) < 0) ||
-	    (r->have_xsave && ioctl(v->fd, KVM_SET_XSAVE, &r->xsave) < 0) ||
+	    (r->xsave && ioctl(v->fd, KVM_SET_XSAVE, r->xsave) < 0) ||
 	    ioctl(v->fd, KVM_SET_LAPIC, &r->lapic) < 0 ||
 	    ioctl(v->fd, KVM_SET_VCPU_EVENTS, &r->events) < 0 ||
 	    ioctl(v->fd, KVM_SET_DEBUGREGS, &r->debugregs) < 0 ||

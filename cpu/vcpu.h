@@ -19,13 +19,12 @@ struct vcpu_reset_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct kvm_fpu fpu;
-	struct kvm_xsave xsave;
+	struct kvm_xsave *xsave; /* ends in a flexible array: allocated */
 	struct kvm_xcrs xcrs;
 	struct kvm_lapic_state lapic;
 	struct kvm_mp_state mp_state;
 	struct kvm_vcpu_events events;
 	struct kvm_debugregs debugregs;
-	bool have_xsave;
 	bool have_xcrs;
 };
 

@@ -200,6 +200,8 @@ static int hour_from_reg(const struct rtc *r, uint8_t v)
 /* ------------------------------------------------------------------ */
 /* Time registers                                                      */
 
+#define RTC_MAX_SECS (1LL << 32)
+
 /* Write the registers for guest second @secs into cmos[]. */
 static void time_to_cmos(struct rtc *r, int64_t secs)
 {
@@ -232,7 +234,16 @@ static int64_t time_from_cmos(const struct rtc *r)
 			   from_reg(r, r->cmos[RTC_YEAR]) - 1900,
 	};
 
-	return timegm(&tm);
+	int64_t t = timegm(&tm);
+
+	/*
+	 * Guest time is kept in nanoseconds (int64_t: years 1677-2262). A
+	 * guest may write any century or invalid BCD; clamp to +-2^32 s
+	 * around 1970 (years 1834-2106) rather than overflow.
+	 */
+	if (t < -RTC_MAX_SECS)
+		return -RTC_MAX_SECS;
+	return t > RTC_MAX_SECS ? RTC_MAX_SECS : t;
 }
 
 /* Restart the clock at the second in cmos[] with sub-second @phase_ns. */

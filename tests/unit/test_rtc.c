@@ -174,6 +174,20 @@ static void test_set_time(void **state)
 	assert_int_equal(cmos_read(0x09), 0x01);
 }
 
+/* Garbage a guest may write (invalid BCD, century 99) must not overflow. */
+static void test_garbage_time(void **state)
+{
+	static const uint8_t far[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t past[] = { 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00 };
+
+	set_time(B_24H, far); /* year 16599: clamped to 2106 */
+	assert_int_equal(cmos_read(0x32), 0x21);
+	set_time(B_24H | B_BIN, far); /* binary 255/255: clamped too */
+	assert_int_equal(cmos_read(0x32), 21);
+	set_time(B_24H, past); /* year 0000: clamped to 1834 */
+	assert_int_equal(cmos_read(0x32), 0x18);
+}
+
 static void test_12_hour(void **state)
 {
 	static const uint8_t t[] = { 0x00, 0x30, 0x13, 0x15, 0x06, 0x24, 0x20 };
@@ -324,6 +338,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bcd_and_binary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_12_hour, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reg_c_and_uip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm, setup, teardown),
