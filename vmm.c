@@ -134,6 +134,21 @@ static int load_guest(struct vm *vm, const struct kernel_image *k)
 	return 0;
 }
 
+static void stop_vcpus_upto(struct vm *vm, unsigned int n)
+{
+	atomic_store(&vm->stopping, true);
+	for (unsigned int i = 0; i < n; i++)
+		vcpu_kick(vm->vcpus[i]);
+	for (unsigned int i = 0; i < n; i++)
+		vcpu_join(vm->vcpus[i]);
+}
+
+static void stop_vcpus(struct vm *vm)
+{
+	stop_vcpus_upto(vm, vm->nr_vcpus);
+}
+
+/* All or none: if one thread cannot start, the ones already running stop. */
 static int start_vcpus(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
@@ -141,22 +156,11 @@ static int start_vcpus(struct vm *vm)
 
 		if (ret < 0) {
 			fprintf(stderr, "vmm: cannot start vCPU %u: %s\n", i, strerror(-ret));
-			vm_request_exit(vm, VMM_EXIT_HOST_ERROR, NULL);
+			stop_vcpus_upto(vm, i);
 			return VMM_EXIT_HOST_ERROR;
 		}
 	}
 	return 0;
-}
-
-static void stop_vcpus(struct vm *vm)
-{
-	atomic_store(&vm->stopping, true);
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-		if (vm->vcpus[i])
-			vcpu_kick(vm->vcpus[i]);
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-		if (vm->vcpus[i])
-			vcpu_join(vm->vcpus[i]);
 }
 
 /* Run until the machine exits; a guest reset reboots in place. */
