@@ -66,16 +66,6 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned int id)
 	return v;
 }
 
-void vcpu_destroy(struct vcpu *v)
-{
-	if (!v)
-		return;
-	munmap(v->run, v->run_size);
-	close(v->fd);
-	free(v->reset.xsave);
-	free(v);
-}
-
 int vcpu_set_cpuid(struct vcpu *v)
 {
 	struct kvm_cpuid2 *c = cpuid_for_vcpu(v->vm->supported_cpuid, v->id, v->vm->nr_vcpus);

@@ -50,7 +50,6 @@ struct boot_entry {
 };
 
 struct vcpu *vcpu_create(struct vm *vm, unsigned int id);
-void vcpu_destroy(struct vcpu *v);
 /* CPUID for this vCPU: the default model (see cpu/cpuid.c). */
 int vcpu_set_cpuid(struct vcpu *v);
 /* Registers, segments and MSRs for entering a 64-bit kernel. */

@@ -231,17 +231,6 @@ int vm_create(struct vm *vm, const struct config *cfg)
 	return vm_setup_kvm(vm);
 }
 
-static void vm_close_kvm(struct vm *vm)
-{
-	for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
-		vcpu_destroy(vm->vcpus[i]);
-		vm->vcpus[i] = NULL;
-	}
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	vm->vm_fd = -1;
-}
-
 bool vm_reset_begin(struct vm *vm)
 {
 	bool ok;
@@ -279,19 +268,6 @@ int vm_reset(struct vm *vm)
 fail:
 	fprintf(stderr, "vmm: reset: %s: %s\n", what, strerror(errno));
 	return VMM_EXIT_HOST_ERROR;
-}
-
-void vm_destroy(struct vm *vm)
-{
-	vm_close_kvm(vm);
-	free(vm->vcpus);
-	vm->vcpus = NULL;
-	mem_free(&vm->mem);
-	free(vm->supported_cpuid);
-	vm->supported_cpuid = NULL;
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
-	vm->kvm_fd = -1;
 }
 
 /*

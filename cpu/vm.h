@@ -51,7 +51,6 @@ struct vm {
 
 /* Open /dev/kvm, check it, create the VM, irqchip, PIT and memory. */
 int vm_create(struct vm *vm, const struct config *cfg);
-void vm_destroy(struct vm *vm);
 /*
  * At exit, leave the VM's teardown to a helper process that outlives vmm,
  * as QEMU's -async-teardown does: destroying a VM waits for an SRCU grace
