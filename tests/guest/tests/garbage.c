@@ -102,7 +102,7 @@ void kit_main(void)
 	outb(0x00, 0x3f9); /* IER off */
 	outb(0x03, 0x3fc); /* DTR, RTS, no loopback */
 	outb(0x07, 0x3fa); /* FIFO on and cleared */
-	kit_printf("KIT: survived %u accesses and 3 string I/O of %u bytes\n", ACCESSES,
+	kit_printf("\nKIT: survived %u accesses and 3 string I/O of %u bytes\n", ACCESSES,
 		   (unsigned int)sizeof(big));
 	kit_exit(1);
 }
