@@ -108,6 +108,21 @@ static int watch_signals_and_timeout(const struct config *cfg)
 }
 
 /* Guest memory contents for a boot: kernel, tables, and the BSP's entry state. */
+/*
+ * The user's --append, plus, on hosts whose KVM shows the guest the host's
+ * own CPUID, Linux's switches that hide what KVM cannot run (cpu/probe.c).
+ */
+static char *kernel_cmdline(const struct vm *vm)
+{
+	const char *user = vm->cfg->append ? vm->cfg->append : "";
+	const char *extra = vm->cpu_probe.cpuid_ignored ? vm->cpu_probe.linux_args : "";
+	char *s;
+
+	if (asprintf(&s, "%s%s%s", user, *user && *extra ? " " : "", extra) < 0)
+		return NULL;
+	return s;
+}
+
 static int load_guest(struct vm *vm, const struct kernel_image *k)
 {
 	const struct config *cfg = vm->cfg;
@@ -115,7 +130,12 @@ static int load_guest(struct vm *vm, const struct kernel_image *k)
 	uint16_t ebda_seg = LAYOUT_EBDA >> 4;
 	int ret;
 
-	ret = linux_load(vm, k, cfg->initrd, cfg->append, &entry);
+	char *cmdline = kernel_cmdline(vm);
+
+	if (!cmdline)
+		return VMM_EXIT_HOST_ERROR;
+	ret = linux_load(vm, k, cfg->initrd, cmdline, &entry);
+	free(cmdline);
 	if (ret)
 		return ret;
 	mem_write(&vm->mem, BDA_EBDA_SEGMENT, &ebda_seg, sizeof(ebda_seg));

@@ -4,6 +4,7 @@
 #define VMM_BIOS_LAYOUT_H
 
 #define LAYOUT_GDT	   0x00000500ULL /* boot GDT (__BOOT_CS 0x10, __BOOT_DS 0x18) */
+#define LAYOUT_PVH_INFO	   0x00006000ULL /* PVH start info, module list, memory map */
 #define LAYOUT_BOOT_PARAMS 0x00007000ULL /* the zero page */
 #define LAYOUT_PML4	   0x00009000ULL /* identity map of the first 4 GiB: */
 #define LAYOUT_PDPT	   0x0000a000ULL /*   PML4, PDPT, then 4 page directories */

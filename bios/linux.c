@@ -17,6 +17,7 @@
 
 #include "bios/layout.h"
 #include "bios/linux.h"
+#include "bios/pvh.h"
 #include "bios/tables.h"
 #include "config/status.h"
 #include "cpu/vm.h"
@@ -48,7 +49,7 @@ const char *linux_check(const uint8_t *data, size_t size)
 	const struct setup_header *h;
 
 	if (size >= 4 && !memcmp(data, "\177ELF", 4))
-		return "is an ELF file, not a bzImage (vmm boots bzImage kernels)";
+		return pvh_check(data, size, NULL);
 	if (size < SETUP_HDR_OFF + sizeof(*h))
 		return "is too small to be a bzImage";
 	h = hdr_of(data);
@@ -194,7 +195,8 @@ int linux_check_initrd(const char *path)
 	return 0;
 }
 
-static int load_initrd(struct vm *vm, struct boot_params *bp, const char *path, uint64_t kernel_end)
+int linux_place_initrd(struct vm *vm, const char *path, uint64_t kernel_end, uint64_t limit,
+		       uint64_t *addr_out, uint64_t *size_out)
 {
 	uint64_t top = mem_low_end(&vm->mem), addr;
 	struct stat st;
@@ -205,8 +207,8 @@ static int load_initrd(struct vm *vm, struct boot_params *bp, const char *path, 
 	fd = initrd_open(path, &st);
 	if (fd < 0)
 		return VMM_EXIT_USAGE;
-	if (bp->hdr.initrd_addr_max && top > (uint64_t)bp->hdr.initrd_addr_max + 1)
-		top = (uint64_t)bp->hdr.initrd_addr_max + 1;
+	if (top > limit)
+		top = limit;
 	if ((uint64_t)st.st_size > top || ((top - st.st_size) & ~0xfffULL) < kernel_end) {
 		fprintf(stderr,
 			"vmm: --initrd '%s' (%lld MiB) does not fit in guest memory "
@@ -225,25 +227,45 @@ static int load_initrd(struct vm *vm, struct boot_params *bp, const char *path, 
 		fprintf(stderr, "vmm: --initrd '%s': short read\n", path);
 		return VMM_EXIT_HOST_ERROR;
 	}
+	*addr_out = addr;
+	*size_out = st.st_size;
+	return 0;
+}
+
+static int load_initrd(struct vm *vm, struct boot_params *bp, const char *path, uint64_t kernel_end)
+{
+	uint64_t limit = bp->hdr.initrd_addr_max ? (uint64_t)bp->hdr.initrd_addr_max + 1 : ~0ULL;
+	uint64_t addr, size;
+	int ret = linux_place_initrd(vm, path, kernel_end, limit, &addr, &size);
+
+	if (ret)
+		return ret;
 	bp->hdr.ramdisk_image = (uint32_t)addr;
 	bp->ext_ramdisk_image = addr >> 32;
-	bp->hdr.ramdisk_size = (uint32_t)st.st_size;
-	bp->ext_ramdisk_size = (uint64_t)st.st_size >> 32;
+	bp->hdr.ramdisk_size = (uint32_t)size;
+	bp->ext_ramdisk_size = size >> 32;
 	return 0;
 }
 
 int linux_load(struct vm *vm, const struct kernel_image *k, const char *initrd, const char *cmdline,
 	       struct boot_entry *entry)
 {
-	const struct setup_header *h = hdr_of(k->data);
-	size_t setup = setup_size(h), kernel_size = k->size - setup;
-	size_t hdr_end = 0x202 + k->data[0x201]; /* jump at 0x200 ends the header */
-	uint64_t load = kernel_load_addr(h);
-	uint64_t need = h->init_size > kernel_size ? h->init_size : kernel_size;
-	size_t cmdline_len = cmdline ? strlen(cmdline) : 0;
+	const struct setup_header *h;
+	size_t setup, kernel_size;
+	size_t hdr_end, cmdline_len = cmdline ? strlen(cmdline) : 0;
+	uint64_t load, need;
 	struct boot_params *bp;
 	void *dst;
 	int ret;
+
+	if (k->size >= 4 && !memcmp(k->data, "\177ELF", 4))
+		return pvh_load(vm, k, initrd, cmdline, entry);
+	h = hdr_of(k->data);
+	setup = setup_size(h);
+	kernel_size = k->size - setup;
+	hdr_end = 0x202 + k->data[0x201]; /* jump at 0x200 ends the header */
+	load = kernel_load_addr(h);
+	need = h->init_size > kernel_size ? h->init_size : kernel_size;
 
 	bp = mem_ptr(&vm->mem, LAYOUT_BOOT_PARAMS, sizeof(*bp));
 	dst = mem_ptr(&vm->mem, load, need);
@@ -283,6 +305,8 @@ int linux_load(struct vm *vm, const struct kernel_image *k, const char *initrd, 
 	}
 
 	build_page_tables(vm);
+	memset(entry, 0, sizeof(*entry));
+	entry->mode = BOOT_LONG64;
 	entry->gdt = LAYOUT_GDT;
 	entry->gdt_limit = build_gdt(vm);
 	entry->cr3 = LAYOUT_PML4;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Direct Linux boot: bzImage (boot protocol >= 2.06) entered at its 64-bit entry. */
+/*
+ * Direct Linux boot: a bzImage (boot protocol >= 2.06) entered at its 64-bit
+ * entry, or an ELF vmlinux entered through PVH (bios/pvh.c).
+ */
 #ifndef VMM_BIOS_LINUX_H
 #define VMM_BIOS_LINUX_H
 
@@ -17,8 +20,9 @@ struct kernel_image {
 };
 
 /*
- * Read and check a bzImage. Returns 0, or a vmm exit status after one error
- * line on stderr (missing, unreadable, not a bzImage, truncated, too old).
+ * Read and check a kernel: a bzImage or a PVH ELF vmlinux. Returns 0, or a
+ * vmm exit status after one error line on stderr (missing, unreadable, not
+ * a kernel, truncated, too old, no PVH note).
  */
 int linux_read_kernel(struct kernel_image *k, const char *path);
 /* The checks alone, on a buffer: NULL when fine, else what is wrong. */
@@ -26,6 +30,12 @@ const char *linux_check(const uint8_t *data, size_t size);
 void linux_free_kernel(struct kernel_image *k);
 /* Is the initrd a readable regular file? 0, or a vmm exit status after one error line. */
 int linux_check_initrd(const char *path);
+/*
+ * Read the initrd to the top of low RAM (below limit), page-aligned, above
+ * kernel_end. 0 and its place, or a vmm exit status after one error line.
+ */
+int linux_place_initrd(struct vm *vm, const char *path, uint64_t kernel_end, uint64_t limit,
+		       uint64_t *addr, uint64_t *size);
 
 /*
  * Lay the kernel, initrd, command line, boot_params, page tables and GDT

@@ -176,6 +176,39 @@ static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code
 	};
 }
 
+/* PVH: 32-bit protected mode, paging off, flat segments, EBX = start info. */
+static int set_pvh_state(struct vcpu *v, const struct boot_entry *e, struct kvm_sregs *sregs,
+			 struct kvm_regs *regs, struct kvm_fpu *fpu)
+{
+	set_seg(&sregs->cs, 0x10, 0xb, true);
+	sregs->cs.l = 0;
+	sregs->cs.db = 1;
+	set_seg(&sregs->ds, 0x18, 0x3, false);
+	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
+	sregs->tr =
+		(struct kvm_segment){ .selector = 0x20, .limit = 0x67, .type = 0xb, .present = 1 };
+	sregs->ldt =
+		(struct kvm_segment){ .type = 2, .present = 1, .limit = 0xffff, .unusable = 1 };
+	sregs->gdt.base = e->gdt;
+	sregs->gdt.limit = e->gdt_limit;
+	sregs->idt.base = 0;
+	sregs->idt.limit = 0;
+	sregs->cr0 = X86_CR0_PE | X86_CR0_ET;
+	sregs->cr3 = 0;
+	sregs->cr4 = 0;
+	sregs->efer = 0;
+	if (ioctl(v->fd, KVM_SET_SREGS, sregs) < 0)
+		return -errno;
+	regs->rip = e->rip;
+	regs->rbx = e->rbx;
+	regs->rflags = X86_EFLAGS_FIXED;
+	if (ioctl(v->fd, KVM_SET_REGS, regs) < 0)
+		return -errno;
+	if (ioctl(v->fd, KVM_SET_FPU, fpu) < 0)
+		return -errno;
+	return 0;
+}
+
 int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e)
 {
 	struct kvm_sregs sregs;
@@ -184,6 +217,8 @@ int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e)
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
+	if (e->mode == BOOT_PVH32)
+		return set_pvh_state(v, e, &sregs, &regs, &fpu);
 	/* Long mode, paging on the loader's identity map, flat segments (boot.rst). */
 	set_seg(&sregs.cs, 0x10, 0xb, true);
 	set_seg(&sregs.ds, 0x18, 0x3, false);
@@ -399,6 +434,13 @@ static const char *const exit_names[VCPU_EXIT_REASONS] = {
 
 void vcpu_print_stats(struct vm *vm, FILE *f)
 {
+	fprintf(f, "cpu model: hidden (KVM cannot run them at ring 0): %s\n",
+		vm->cpu_probe.count ? vm->cpu_probe.hidden : "none");
+	if (vm->cpu_probe.cpuid_ignored)
+		fprintf(f,
+			"cpu model: this host's KVM shows the guest its own CPUID; "
+			"Linux is told: %s\n",
+			vm->cpu_probe.linux_args[0] ? vm->cpu_probe.linux_args : "nothing");
 	fprintf(f, "%-6s %-16s %12s\n", "vcpu", "exit reason", "count");
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];

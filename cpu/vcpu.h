@@ -39,20 +39,28 @@ struct vcpu {
 	struct vcpu_reset_state reset;
 };
 
-/* Where the boot loader wants the BSP to start, in 64-bit long mode. */
+/* How the BSP enters the kernel. */
+enum boot_mode {
+	BOOT_LONG64, /* bzImage 64-bit entry: long mode on an identity map, RSI = boot_params */
+	BOOT_PVH32,  /* PVH: 32-bit protected mode, paging off, EBX = hvm_start_info */
+};
+
+/* Where the boot loader wants the BSP to start. */
 struct boot_entry {
+	enum boot_mode mode;
 	uint64_t rip;
-	uint64_t rsi; /* struct boot_params */
+	uint64_t rsi; /* struct boot_params (BOOT_LONG64) */
+	uint64_t rbx; /* struct hvm_start_info (BOOT_PVH32) */
 	uint64_t rsp;
-	uint64_t cr3; /* identity-mapping page tables */
-	uint64_t gdt; /* GDT with __BOOT_CS at 0x10, __BOOT_DS at 0x18 */
+	uint64_t cr3; /* identity-mapping page tables (BOOT_LONG64) */
+	uint64_t gdt; /* GDT with code at 0x10, data at 0x18, TSS at 0x20 */
 	uint16_t gdt_limit;
 };
 
 struct vcpu *vcpu_create(struct vm *vm, unsigned int id);
 /* CPUID for this vCPU: the default model (see cpu/cpuid.c). */
 int vcpu_set_cpuid(struct vcpu *v);
-/* Registers, segments and MSRs for entering a 64-bit kernel. */
+/* Registers, segments and MSRs for entering a kernel (struct boot_entry). */
 int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e);
 /* Snapshot the power-on state (once, after CPUID is set). */
 int vcpu_save_reset_state(struct vcpu *v);

@@ -21,6 +21,7 @@
 #include "bios/layout.h"
 #include "config/status.h"
 #include "cpu/vcpu.h"
+#include "cpu/probe.h"
 #include "cpu/vm.h"
 
 #define KVM_DEVICE "/dev/kvm"
@@ -219,6 +220,11 @@ int vm_create(struct vm *vm, const struct config *cfg)
 		fprintf(stderr, "vmm: KVM_GET_SUPPORTED_CPUID: %s\n", strerror(errno));
 		return VMM_EXIT_HOST_ERROR;
 	}
+	/* Hide what this host's KVM cannot run at ring 0 (cpu/probe.c). */
+	ret = cpu_probe_hide(vm->kvm_fd, vm->supported_cpuid, &vm->cpu_probe);
+	if (ret < 0)
+		fprintf(stderr, "vmm: warning: cannot probe the host's instructions: %s\n",
+			strerror(-ret));
 	ret = mem_init(&vm->mem, cfg->mem_size);
 	if (ret) {
 		fprintf(stderr, "vmm: cannot allocate %llu MiB of guest memory: %s\n",

@@ -15,6 +15,7 @@
 
 #include "bios/tables.h"
 #include "config/config.h"
+#include "cpu/probe.h"
 #include "mmio/mem.h"
 
 struct vcpu;
@@ -32,7 +33,8 @@ struct vm {
 	struct guest_mem mem;
 	unsigned int nr_vcpus;
 	struct vcpu **vcpus;
-	struct kvm_cpuid2 *supported_cpuid;
+	struct kvm_cpuid2 *supported_cpuid; /* less what cpu/probe.c hid */
+	struct cpu_probe cpu_probe;	    /* what was hidden, and how */
 
 	/* Filled by devices at init, read by the table builders. */
 	struct platform_info platform;

@@ -37,7 +37,11 @@ bad kernel_too_large 2 "^vmm: --kernel '$WORK/huge.bzImage': larger than 1 GiB: 
 bad kernel_is_directory 2 "^vmm: --kernel '$WORK': Is a directory$" --kernel "$WORK"
 bad not_a_bzimage 2 "^vmm: --kernel '$WORK/notakernel' is too small to be a bzImage$" \
 	--kernel "$WORK/notakernel"
-bad elf_kernel 2 "^vmm: --kernel '$WORK/elf' is an ELF file, not a bzImage" --kernel "$WORK/elf"
+bad elf_kernel 2 "^vmm: --kernel '$WORK/elf' is an ELF file but not a 64-bit x86 one" \
+	--kernel "$WORK/elf"
+# An ELF without the PVH note (the kit's null.elf is entered only as a bzImage).
+bad elf_without_pvh 2 "^vmm: --kernel '$GUEST/null.elf' is an ELF file without a PVH entry note" \
+	--kernel "$GUEST/null.elf"
 bad truncated_bzimage 2 "^vmm: --kernel '$WORK/truncated.bzImage' is truncated" \
 	--kernel "$WORK/truncated.bzImage"
 bad no_kernel 2 "^vmm: no --kernel given" --mem 64M
