@@ -163,9 +163,11 @@ static int load_segments(struct vm *vm, const struct kernel_image *k, uint64_t *
 		dst = mem_ptr(&vm->mem, ph[i].p_paddr, ph[i].p_memsz);
 		if (!dst || ph[i].p_paddr + ph[i].p_memsz > mem_low_end(&vm->mem)) {
 			fprintf(stderr,
-				"vmm: --kernel '%s' needs %llu MiB of RAM from %#llx: raise --mem\n",
+				"vmm: --kernel '%s' needs %llu MiB of RAM from %#llx: raise "
+				"--mem\n",
 				k->path,
-				(unsigned long long)((ph[i].p_paddr + ph[i].p_memsz + (1 << 20) - 1) >>
+				(unsigned long long)((ph[i].p_paddr + ph[i].p_memsz + (1 << 20) -
+						      1) >>
 						     20),
 				(unsigned long long)ph[i].p_paddr);
 			return VMM_EXIT_USAGE;
@@ -201,11 +203,7 @@ static int write_memmap(struct vm *vm, struct hvm_start_info *si)
 static uint16_t build_gdt32(struct vm *vm)
 {
 	static const uint64_t gdt[] = {
-		0,
-		0,
-		0x00cf9b000000ffffULL,
-		0x00cf93000000ffffULL,
-		0x00008b0000000067ULL,
+		0, 0, 0x00cf9b000000ffffULL, 0x00cf93000000ffffULL, 0x00008b0000000067ULL,
 	};
 
 	mem_write(&vm->mem, LAYOUT_GDT, gdt, sizeof(gdt));

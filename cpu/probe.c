@@ -51,15 +51,18 @@ struct cpuid_bit {
 
 enum { EAX, EBX, ECX, EDX };
 
-#define BIT(l, i, r, b) { (l), (i), (r), (b) }
-#define MAX_BITS	40
-#define MAX_CODE	16
+#define BIT(l, i, r, b)            \
+	{                          \
+		(l), (i), (r), (b) \
+	}
+#define MAX_BITS 40
+#define MAX_CODE 16
 
 struct probe {
 	const char *name;
 	uint8_t code[MAX_CODE]; /* the instruction; "out %al, $0x80" is appended */
 	uint8_t len;
-	bool zero_leaf_0xd;	 /* hide the XSAVE state leaf too */
+	bool zero_leaf_0xd; /* hide the XSAVE state leaf too */
 	struct cpuid_bit hide[MAX_BITS];
 };
 
@@ -69,54 +72,104 @@ struct probe {
  * host has them, RDI -> a zeroed 64-byte-aligned scratch page, other GPRs 0.
  */
 static const struct probe probes[] = {
-	{ "cx16", { 0xf0, 0x48, 0x0f, 0xc7, 0x0f }, 5, false, /* lock cmpxchg16b (%rdi) */
+	{ "cx16",
+	  { 0xf0, 0x48, 0x0f, 0xc7, 0x0f },
+	  5,
+	  false, /* lock cmpxchg16b (%rdi) */
 	  { BIT(1, 0, ECX, 13) } },
 	/* xsave64 (%rdi); xrstor64 (%rdi): without XSAVE, no AVX state either. */
-	{ "xsave", { 0x48, 0x0f, 0xae, 0x27, 0x48, 0x0f, 0xae, 0x2f }, 8, true,
-	  { BIT(1, 0, ECX, 26), BIT(1, 0, ECX, 12), BIT(1, 0, ECX, 27), BIT(1, 0, ECX, 28),
-	    BIT(1, 0, ECX, 29), BIT(7, 0, EBX, 5), BIT(7, 0, EBX, 14), BIT(7, 0, EBX, 16),
-	    BIT(7, 0, EBX, 17), BIT(7, 0, EBX, 21), BIT(7, 0, EBX, 26), BIT(7, 0, EBX, 27),
-	    BIT(7, 0, EBX, 28), BIT(7, 0, EBX, 30), BIT(7, 0, EBX, 31), BIT(7, 0, ECX, 1),
-	    BIT(7, 0, ECX, 3), BIT(7, 0, ECX, 4), BIT(7, 0, ECX, 6), BIT(7, 0, ECX, 7),
-	    BIT(7, 0, ECX, 9), BIT(7, 0, ECX, 10), BIT(7, 0, ECX, 11), BIT(7, 0, ECX, 12),
-	    BIT(7, 0, ECX, 14), BIT(7, 0, EDX, 2), BIT(7, 0, EDX, 3), BIT(7, 0, EDX, 8),
-	    BIT(7, 0, EDX, 20), BIT(7, 0, EDX, 22), BIT(7, 0, EDX, 23), BIT(7, 0, EDX, 24),
-	    BIT(7, 0, EDX, 25), BIT(7, 1, EAX, 4), BIT(7, 1, EAX, 5), BIT(0x80000001, 0, ECX, 11),
+	{ "xsave",
+	  { 0x48, 0x0f, 0xae, 0x27, 0x48, 0x0f, 0xae, 0x2f },
+	  8,
+	  true,
+	  { BIT(1, 0, ECX, 26),		BIT(1, 0, ECX, 12), BIT(1, 0, ECX, 27),
+	    BIT(1, 0, ECX, 28),		BIT(1, 0, ECX, 29), BIT(7, 0, EBX, 5),
+	    BIT(7, 0, EBX, 14),		BIT(7, 0, EBX, 16), BIT(7, 0, EBX, 17),
+	    BIT(7, 0, EBX, 21),		BIT(7, 0, EBX, 26), BIT(7, 0, EBX, 27),
+	    BIT(7, 0, EBX, 28),		BIT(7, 0, EBX, 30), BIT(7, 0, EBX, 31),
+	    BIT(7, 0, ECX, 1),		BIT(7, 0, ECX, 3),  BIT(7, 0, ECX, 4),
+	    BIT(7, 0, ECX, 6),		BIT(7, 0, ECX, 7),  BIT(7, 0, ECX, 9),
+	    BIT(7, 0, ECX, 10),		BIT(7, 0, ECX, 11), BIT(7, 0, ECX, 12),
+	    BIT(7, 0, ECX, 14),		BIT(7, 0, EDX, 2),  BIT(7, 0, EDX, 3),
+	    BIT(7, 0, EDX, 8),		BIT(7, 0, EDX, 20), BIT(7, 0, EDX, 22),
+	    BIT(7, 0, EDX, 23),		BIT(7, 0, EDX, 24), BIT(7, 0, EDX, 25),
+	    BIT(7, 1, EAX, 4),		BIT(7, 1, EAX, 5),  BIT(0x80000001, 0, ECX, 11),
 	    BIT(0x80000001, 0, ECX, 16) } },
-	{ "popcnt", { 0xf3, 0x48, 0x0f, 0xb8, 0xc0 }, 5, false, /* popcnt %rax, %rax */
+	{ "popcnt",
+	  { 0xf3, 0x48, 0x0f, 0xb8, 0xc0 },
+	  5,
+	  false, /* popcnt %rax, %rax */
 	  { BIT(1, 0, ECX, 23) } },
-	{ "pni", { 0xf2, 0x0f, 0x7c, 0xc1 }, 4, false, /* SSE3: haddps %xmm1, %xmm0 */
+	{ "pni",
+	  { 0xf2, 0x0f, 0x7c, 0xc1 },
+	  4,
+	  false, /* SSE3: haddps %xmm1, %xmm0 */
 	  { BIT(1, 0, ECX, 0) } },
-	{ "smap", { 0x0f, 0x01, 0xcb, 0x0f, 0x01, 0xca }, 6, false, /* stac; clac */
+	{ "smap",
+	  { 0x0f, 0x01, 0xcb, 0x0f, 0x01, 0xca },
+	  6,
+	  false, /* stac; clac */
 	  { BIT(7, 0, EBX, 20) } },
-	{ "ssse3", { 0x66, 0x0f, 0x38, 0x00, 0xc1 }, 5, false, /* pshufb %xmm1, %xmm0 */
+	{ "ssse3",
+	  { 0x66, 0x0f, 0x38, 0x00, 0xc1 },
+	  5,
+	  false, /* pshufb %xmm1, %xmm0 */
 	  { BIT(1, 0, ECX, 9) } },
-	{ "sse4_1", { 0x66, 0x0f, 0x38, 0x17, 0xc1 }, 5, false, /* ptest %xmm1, %xmm0 */
+	{ "sse4_1",
+	  { 0x66, 0x0f, 0x38, 0x17, 0xc1 },
+	  5,
+	  false, /* ptest %xmm1, %xmm0 */
 	  { BIT(1, 0, ECX, 19) } },
-	{ "sse4_2", { 0xf2, 0x0f, 0x38, 0xf1, 0xc0 }, 5, false, /* crc32 %eax, %eax */
+	{ "sse4_2",
+	  { 0xf2, 0x0f, 0x38, 0xf1, 0xc0 },
+	  5,
+	  false, /* crc32 %eax, %eax */
 	  { BIT(1, 0, ECX, 20) } },
-	{ "pclmulqdq", { 0x66, 0x0f, 0x3a, 0x44, 0xc1, 0x00 }, 6, false,
-	  { BIT(1, 0, ECX, 1) } },
-	{ "aes", { 0x66, 0x0f, 0x38, 0xdc, 0xc1 }, 5, false, /* aesenc %xmm1, %xmm0 */
+	{ "pclmulqdq", { 0x66, 0x0f, 0x3a, 0x44, 0xc1, 0x00 }, 6, false, { BIT(1, 0, ECX, 1) } },
+	{ "aes",
+	  { 0x66, 0x0f, 0x38, 0xdc, 0xc1 },
+	  5,
+	  false, /* aesenc %xmm1, %xmm0 */
 	  { BIT(1, 0, ECX, 25) } },
-	{ "sha_ni", { 0x0f, 0x38, 0xc8, 0xc1 }, 4, false, /* sha1nexte %xmm1, %xmm0 */
+	{ "sha_ni",
+	  { 0x0f, 0x38, 0xc8, 0xc1 },
+	  4,
+	  false, /* sha1nexte %xmm1, %xmm0 */
 	  { BIT(7, 0, EBX, 29) } },
 	{ "gfni", { 0x66, 0x0f, 0x38, 0xcf, 0xc1 }, 5, false, { BIT(7, 0, ECX, 8) } },
-	{ "movbe", { 0x0f, 0x38, 0xf0, 0x07 }, 4, false, /* movbe (%rdi), %eax */
+	{ "movbe",
+	  { 0x0f, 0x38, 0xf0, 0x07 },
+	  4,
+	  false, /* movbe (%rdi), %eax */
 	  { BIT(1, 0, ECX, 22) } },
 	{ "rdrand", { 0x48, 0x0f, 0xc7, 0xf0 }, 4, false, { BIT(1, 0, ECX, 30) } },
 	{ "rdseed", { 0x48, 0x0f, 0xc7, 0xf8 }, 4, false, { BIT(7, 0, EBX, 18) } },
-	{ "fsgsbase", { 0xf3, 0x48, 0x0f, 0xae, 0xc0 }, 5, false, /* rdfsbase %rax */
+	{ "fsgsbase",
+	  { 0xf3, 0x48, 0x0f, 0xae, 0xc0 },
+	  5,
+	  false, /* rdfsbase %rax */
 	  { BIT(7, 0, EBX, 0) } },
-	{ "bmi1", { 0xc4, 0xe2, 0x78, 0xf2, 0xc1 }, 5, false, /* andn %ecx, %eax, %eax */
+	{ "bmi1",
+	  { 0xc4, 0xe2, 0x78, 0xf2, 0xc1 },
+	  5,
+	  false, /* andn %ecx, %eax, %eax */
 	  { BIT(7, 0, EBX, 3) } },
-	{ "bmi2", { 0xc4, 0xe2, 0x7b, 0xf6, 0xc1 }, 5, false, /* mulx %ecx, %eax, %eax */
+	{ "bmi2",
+	  { 0xc4, 0xe2, 0x7b, 0xf6, 0xc1 },
+	  5,
+	  false, /* mulx %ecx, %eax, %eax */
 	  { BIT(7, 0, EBX, 8) } },
-	{ "adx", { 0x66, 0x0f, 0x38, 0xf6, 0xc1 }, 5, false, /* adcx %ecx, %eax */
+	{ "adx",
+	  { 0x66, 0x0f, 0x38, 0xf6, 0xc1 },
+	  5,
+	  false, /* adcx %ecx, %eax */
 	  { BIT(7, 0, EBX, 19) } },
 	{ "abm", { 0xf3, 0x0f, 0xbd, 0xc1 }, 4, false, { BIT(0x80000001, 0, ECX, 5) } },
 	/* invpcid (%rdi), %rax with type 0 would #GP on a zero PCID; type 2 is always valid. */
-	{ "invpcid", { 0xb0, 0x02, 0x66, 0x0f, 0x38, 0x82, 0x07 }, 7, false,
+	{ "invpcid",
+	  { 0xb0, 0x02, 0x66, 0x0f, 0x38, 0x82, 0x07 },
+	  7,
+	  false,
 	  { BIT(7, 0, EBX, 10) } },
 	{ "rdpid", { 0xf3, 0x0f, 0xc7, 0xf8 }, 4, false, { BIT(7, 0, ECX, 22) } },
 	{ "rdtscp", { 0x0f, 0x01, 0xf9 }, 3, false, { BIT(0x80000001, 0, EDX, 27) } },
@@ -124,9 +177,15 @@ static const struct probe probes[] = {
 	{ "clwb", { 0x66, 0x0f, 0xae, 0x37 }, 4, false, { BIT(7, 0, EBX, 24) } },
 	{ "serialize", { 0x0f, 0x01, 0xe8 }, 3, false, { BIT(7, 0, EDX, 14) } },
 	/* monitorx (%rax = scratch); mwaitx with a timer would wait: monitor only. */
-	{ "mwaitx", { 0x48, 0x89, 0xf8, 0x0f, 0x01, 0xfa }, 6, false,
+	{ "mwaitx",
+	  { 0x48, 0x89, 0xf8, 0x0f, 0x01, 0xfa },
+	  6,
+	  false,
 	  { BIT(0x80000001, 0, ECX, 29) } },
-	{ "clzero", { 0x48, 0x89, 0xf8, 0x0f, 0x01, 0xfc }, 6, false,
+	{ "clzero",
+	  { 0x48, 0x89, 0xf8, 0x0f, 0x01, 0xfc },
+	  6,
+	  false,
 	  { BIT(0x80000008, 0, EBX, 0) } },
 };
 
@@ -209,8 +268,14 @@ static void build_memory(uint8_t *m)
 
 static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
 {
-	*s = (struct kvm_segment){ .limit = 0xffffffff, .selector = sel, .type = type,
-				   .present = 1, .db = !code, .s = 1, .l = code, .g = 1 };
+	*s = (struct kvm_segment){ .limit = 0xffffffff,
+				   .selector = sel,
+				   .type = type,
+				   .present = 1,
+				   .db = !code,
+				   .s = 1,
+				   .l = code,
+				   .g = 1 };
 }
 
 static int set_long_mode(struct probe_vm *p)
@@ -236,7 +301,8 @@ static int set_long_mode(struct probe_vm *p)
 	if (ioctl(p->vcpu_fd, KVM_SET_SREGS, &s) < 0)
 		return -1;
 	if (p->xsave) {
-		struct kvm_xcrs x = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = XCR0_X87_SSE } } };
+		struct kvm_xcrs x = { .nr_xcrs = 1,
+				      .xcrs = { { .xcr = 0, .value = XCR0_X87_SSE } } };
 
 		if (ioctl(p->vcpu_fd, KVM_SET_XCRS, &x) < 0)
 			return -1;
@@ -317,8 +383,10 @@ static int read_seen_cpuid(struct probe_vm *p)
 		p->seen[i] = (struct kvm_cpuid_entry2){ .function = seen_leaves[i].leaf,
 							.index = seen_leaves[i].index,
 							.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
-							.eax = regs.rax, .ebx = regs.rbx,
-							.ecx = regs.rcx, .edx = regs.rdx };
+							.eax = regs.rax,
+							.ebx = regs.rbx,
+							.ecx = regs.rcx,
+							.edx = regs.rdx };
 	}
 	return 0;
 }

@@ -20,8 +20,22 @@
 
 /* General-purpose registers in encoding order (ModRM.reg/rm with REX). */
 enum emul_gpr {
-	EMUL_RAX, EMUL_RCX, EMUL_RDX, EMUL_RBX, EMUL_RSP, EMUL_RBP, EMUL_RSI, EMUL_RDI,
-	EMUL_R8, EMUL_R9, EMUL_R10, EMUL_R11, EMUL_R12, EMUL_R13, EMUL_R14, EMUL_R15,
+	EMUL_RAX,
+	EMUL_RCX,
+	EMUL_RDX,
+	EMUL_RBX,
+	EMUL_RSP,
+	EMUL_RBP,
+	EMUL_RSI,
+	EMUL_RDI,
+	EMUL_R8,
+	EMUL_R9,
+	EMUL_R10,
+	EMUL_R11,
+	EMUL_R12,
+	EMUL_R13,
+	EMUL_R14,
+	EMUL_R15,
 };
 
 /* Segment registers in encoding order (the Sreg field of mov/push). */
@@ -42,9 +56,9 @@ struct emul_cpu {
 	uint64_t rflags;
 	uint64_t cr0, cr2, cr3, cr4, efer;
 	uint64_t seg_base[EMUL_NSEG];
-	uint8_t cpl;	 /* CS.DPL (SS.DPL) */
-	bool cs_l;	 /* CS.L: 64-bit code segment (with EFER.LMA) */
-	bool cs_db;	 /* CS.D: 32-bit default operand/address size */
+	uint8_t cpl; /* CS.DPL (SS.DPL) */
+	bool cs_l;   /* CS.L: 64-bit code segment (with EFER.LMA) */
+	bool cs_db;  /* CS.D: 32-bit default operand/address size */
 	uint32_t mxcsr;
 	uint32_t mxcsr_mask; /* bits ldmxcsr may set; 0 means the default 0xffbf */
 	uint16_t fcw, fsw;
@@ -70,9 +84,9 @@ struct emul_exception {
 };
 
 enum emul_result {
-	EMUL_DONE,	 /* state updated, RIP past the instruction */
-	EMUL_EXCEPTION,	 /* *exc filled; RIP as the exception requires (trap or fault) */
-	EMUL_UNHANDLED,	 /* a valid instruction emul/ does not implement; state untouched */
+	EMUL_DONE,	/* state updated, RIP past the instruction */
+	EMUL_EXCEPTION, /* *exc filled; RIP as the exception requires (trap or fault) */
+	EMUL_UNHANDLED, /* a valid instruction emul/ does not implement; state untouched */
 };
 
 /* Access kinds for emul_walk(), or-ed. */
@@ -94,21 +108,21 @@ int emul_walk(const struct emul_cpu *cpu, const struct emul_mem *mem, uint64_t l
  * as they are fetchable (a fault on a later page just shortens the result).
  * Returns the count read; 0 with *exc set when the first byte faults.
  */
-size_t emul_fetch(const struct emul_cpu *cpu, const struct emul_mem *mem, uint8_t *buf,
-		  size_t len, struct emul_exception *exc);
+size_t emul_fetch(const struct emul_cpu *cpu, const struct emul_mem *mem, uint8_t *buf, size_t len,
+		  struct emul_exception *exc);
 
 /* A decoded instruction (what the decoder found, before execution). */
 struct emul_insn {
-	uint8_t len;	    /* total length in bytes */
-	uint8_t map;	    /* 0: one-byte, 1: 0F, 2: 0F38, 3: 0F3A */
-	uint8_t opcode;	    /* the opcode byte within its map */
-	uint8_t rex;	    /* REX prefix or 0 */
-	uint8_t rep;	    /* 0, 0xf2 or 0xf3 (last of them wins) */
-	bool opsize;	    /* 66 prefix */
-	bool adsize;	    /* 67 prefix */
-	bool lock;	    /* f0 prefix */
-	bool vex;	    /* VEX- or EVEX-encoded (decoded for length only) */
-	int8_t seg;	    /* segment override (enum emul_seg) or -1 */
+	uint8_t len;	/* total length in bytes */
+	uint8_t map;	/* 0: one-byte, 1: 0F, 2: 0F38, 3: 0F3A */
+	uint8_t opcode; /* the opcode byte within its map */
+	uint8_t rex;	/* REX prefix or 0 */
+	uint8_t rep;	/* 0, 0xf2 or 0xf3 (last of them wins) */
+	bool opsize;	/* 66 prefix */
+	bool adsize;	/* 67 prefix */
+	bool lock;	/* f0 prefix */
+	bool vex;	/* VEX- or EVEX-encoded (decoded for length only) */
+	int8_t seg;	/* segment override (enum emul_seg) or -1 */
 	bool has_modrm;
 	uint8_t modrm, mod, reg, rm; /* reg and rm include REX.R / REX.B */
 	bool has_sib;
@@ -116,8 +130,8 @@ struct emul_insn {
 	int64_t disp;
 	uint8_t imm_len;
 	uint64_t imm;
-	uint8_t opsz;	    /* operand size in bytes: 2, 4 or 8 */
-	uint8_t adsz;	    /* address size in bytes: 2, 4 or 8 */
+	uint8_t opsz; /* operand size in bytes: 2, 4 or 8 */
+	uint8_t adsz; /* address size in bytes: 2, 4 or 8 */
 };
 
 /*
