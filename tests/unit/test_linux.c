@@ -10,10 +10,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <elf.h>
+
 #include <asm/bootparam.h>
 
 #include "bios/layout.h"
 #include "bios/linux.h"
+#include "bios/pvh.h"
 #include "config/status.h"
 #include "cpu/vm.h"
 
@@ -57,7 +60,7 @@ static void test_check(void **state)
 	assert_non_null(strstr(linux_check(img, size - 1), "truncated"));
 	assert_non_null(strstr(linux_check(img, 1000), "truncated"));
 	assert_non_null(strstr(linux_check(img, 100), "too small"));
-	assert_non_null(strstr(linux_check((const uint8_t *)"\177ELF\2\1\1", 7), "ELF"));
+	assert_non_null(strstr(linux_check((const uint8_t *)"\177ELF\2\1\1", 7), "not a 64-bit"));
 	h->header = 0;
 	assert_non_null(strstr(linux_check(img, size), "not a bzImage"));
 	h->header = 0x53726448;
@@ -196,6 +199,138 @@ static void test_read_kernel_errors(void **state)
 	unlink(path);
 }
 
+/* A synthetic PVH vmlinux: ELF header, PT_LOAD at 16 MiB, PT_NOTE with the entry. */
+struct pvh_image {
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[2];
+	struct {
+		Elf64_Nhdr n;
+		char name[4];
+		uint32_t entry;
+	} note;
+	uint8_t text[256];
+};
+
+#define PVH_TEXT 0x1000000ULL
+
+static struct pvh_image *make_pvh(void)
+{
+	struct pvh_image *im = calloc(1, sizeof(*im));
+
+	memcpy(im->eh.e_ident, ELFMAG, SELFMAG);
+	im->eh.e_ident[EI_CLASS] = ELFCLASS64;
+	im->eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	im->eh.e_machine = EM_X86_64;
+	im->eh.e_phoff = offsetof(struct pvh_image, ph);
+	im->eh.e_phentsize = sizeof(Elf64_Phdr);
+	im->eh.e_phnum = 2;
+	im->ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD,
+				  .p_offset = offsetof(struct pvh_image, text),
+				  .p_paddr = PVH_TEXT,
+				  .p_filesz = sizeof(im->text),
+				  .p_memsz = 0x2000 };
+	im->ph[1] = (Elf64_Phdr){ .p_type = PT_NOTE,
+				  .p_offset = offsetof(struct pvh_image, note),
+				  .p_filesz = sizeof(im->note) };
+	im->note.n = (Elf64_Nhdr){ .n_namesz = 4, .n_descsz = 4, .n_type = 18 };
+	memcpy(im->note.name, "Xen", 4);
+	im->note.entry = PVH_TEXT + 0x10;
+	for (size_t i = 0; i < sizeof(im->text); i++)
+		im->text[i] = (uint8_t)(i * 3);
+	return im;
+}
+
+static void test_pvh_check(void **state)
+{
+	struct pvh_image *im = make_pvh();
+	const uint8_t *d = (const uint8_t *)im;
+	uint32_t entry = 0;
+
+	assert_null(pvh_check(d, sizeof(*im), &entry));
+	assert_int_equal(entry, PVH_TEXT + 0x10);
+	assert_null(linux_check(d, sizeof(*im)));
+	/* Truncations: inside the header, the program headers, the note, the text. */
+	assert_non_null(strstr(pvh_check(d, 40, NULL), "not a 64-bit"));
+	assert_non_null(strstr(pvh_check(d, sizeof(im->eh) + 8, NULL), "program header"));
+	assert_non_null(strstr(pvh_check(d, offsetof(struct pvh_image, note) + 8, NULL), "note"));
+	assert_non_null(
+		strstr(pvh_check(d, offsetof(struct pvh_image, text) + sizeof(im->text) - 1, NULL),
+		       "truncated segment"));
+	/* A note that claims more than its segment: no entry found. */
+	im->note.n.n_descsz = 0xfffffff0;
+	assert_non_null(strstr(pvh_check(d, sizeof(*im), NULL), "without a PVH entry"));
+	im->note.n.n_descsz = 4;
+	im->note.n.n_type = 17;
+	assert_non_null(strstr(pvh_check(d, sizeof(*im), NULL), "without a PVH entry"));
+	im->note.n.n_type = 18;
+	/* The entry must be in loaded bytes; segments must sit in 1 MiB..4 GiB. */
+	im->note.entry = PVH_TEXT + 0x1000; /* in p_memsz (bss), not p_filesz */
+	assert_non_null(strstr(pvh_check(d, sizeof(*im), NULL), "not in a loaded segment"));
+	im->note.entry = PVH_TEXT + 0x10;
+	im->ph[0].p_paddr = 0xfffff000ULL;
+	assert_non_null(strstr(pvh_check(d, sizeof(*im), NULL), "outside"));
+	im->ph[0].p_paddr = 0x1000;
+	assert_non_null(strstr(pvh_check(d, sizeof(*im), NULL), "outside"));
+	im->ph[0].p_paddr = PVH_TEXT;
+	im->ph[0].p_filesz = 0x3000; /* more than p_memsz */
+	assert_non_null(strstr(pvh_check(d, sizeof(*im), NULL), "truncated segment"));
+	im->ph[0].p_filesz = sizeof(im->text);
+	im->eh.e_phentsize = 32;
+	assert_non_null(strstr(pvh_check(d, sizeof(*im), NULL), "program header"));
+	im->eh.e_phentsize = sizeof(Elf64_Phdr);
+	im->eh.e_machine = EM_386;
+	assert_non_null(strstr(pvh_check(d, sizeof(*im), NULL), "not a 64-bit"));
+	free(im);
+}
+
+struct hvm_start_info_v1 {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+
+static void test_pvh_load(void **state)
+{
+	char initrd[] = "/tmp/vmm-initrd-XXXXXX";
+	struct pvh_image *im = make_pvh();
+	struct kernel_image k = { .path = "pvh", .data = (uint8_t *)im, .size = sizeof(*im) };
+	struct hvm_start_info_v1 *si;
+	const uint64_t *mod;
+	struct boot_entry e;
+	struct vm vm;
+	int fd = mkstemp(initrd);
+
+	assert_int_equal(write(fd, "initrd!", 7), 7);
+	close(fd);
+	vm_with_mem(&vm, 64 << 20);
+	memset(mem_ptr(&vm.mem, PVH_TEXT, 0x2000), 0xee, 0x2000);
+	assert_int_equal(linux_load(&vm, &k, initrd, "console=ttyS0", &e), 0);
+	assert_int_equal(e.mode, BOOT_PVH32);
+	assert_int_equal(e.rip, PVH_TEXT + 0x10);
+	/* Segment copied, its bss zeroed. */
+	assert_memory_equal(mem_ptr(&vm.mem, PVH_TEXT, sizeof(im->text)), im->text,
+			    sizeof(im->text));
+	assert_int_equal(*(uint8_t *)mem_ptr(&vm.mem, PVH_TEXT + 0x1fff, 1), 0);
+	si = mem_ptr(&vm.mem, e.rbx, sizeof(*si));
+	assert_int_equal(si->magic, 0x336ec578);
+	assert_int_equal(si->version, 1);
+	assert_string_equal((char *)mem_ptr(&vm.mem, si->cmdline_paddr, 14), "console=ttyS0");
+	assert_int_equal(si->rsdp_paddr, LAYOUT_BIOS);
+	assert_true(si->memmap_entries > 0);
+	assert_int_equal(si->nr_modules, 1);
+	mod = mem_ptr(&vm.mem, si->modlist_paddr, 32);
+	assert_int_equal(mod[1], 7);
+	assert_memory_equal(mem_ptr(&vm.mem, mod[0], 7), "initrd!", 7);
+	assert_true(mod[0] >= PVH_TEXT + 0x2000);
+	/* Too little RAM for the segment: a usage error, nothing written out of bounds. */
+	mem_free(&vm.mem);
+	vm_with_mem(&vm, 8 << 20);
+	assert_int_equal(linux_load(&vm, &k, NULL, "", &e), VMM_EXIT_USAGE);
+	mem_free(&vm.mem);
+	unlink(initrd);
+	free(im);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +339,8 @@ int main(void)
 		cmocka_unit_test(test_too_small_and_too_long),
 		cmocka_unit_test(test_old_protocol_loads_at_1m),
 		cmocka_unit_test(test_read_kernel_errors),
+		cmocka_unit_test(test_pvh_check),
+		cmocka_unit_test(test_pvh_load),
 	};
 
 	return cmocka_run_group_tests_name("linux boot", tests, NULL, NULL);
