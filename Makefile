@@ -69,11 +69,12 @@ FUZZ_CC	:= clang
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -I. -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=all -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES := devices bzimage config
+FUZZ_NAMES := devices bzimage config emul
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_SRCS_devices := devices/*.c mmio/*.c config/*.c bios/*.c
 FUZZ_SRCS_bzimage := bios/*.c mmio/mem.c config/config.c
 FUZZ_SRCS_config := config/config.c
+FUZZ_SRCS_emul := emul/*.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_SRCS_$$*)) $(wildcard */*.h)
@@ -83,7 +84,8 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_SRCS_$$*)) $(wildc
 # Seed corpora: the kit's images for the loader, a command line for config.
 fuzz-corpus: guest
 	@mkdir -p $(FUZZ_NAMES:%=$(BUILD)/fuzz/corpus-%)
-	@cp $(BUILD)/guest/null.bzImage $(BUILD)/guest/hello.bzImage $(BUILD)/fuzz/corpus-bzimage/
+	@cp $(BUILD)/guest/null.bzImage $(BUILD)/guest/hello.bzImage $(BUILD)/guest/pvh.elf \
+		$(BUILD)/fuzz/corpus-bzimage/
 	@printf -- '--kernel\0bz\0--mem\0512M\0--cpus\0002\0--serial\0file:x' \
 		>$(BUILD)/fuzz/corpus-config/seed
 

@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "config/status.h"
 #include "cpu/vcpu.h"
+#include "cpu/emulate.h"
 #include "cpu/vm.h"
 #include "devices/chardev.h"
 #include "devices/device.h"
@@ -257,6 +258,7 @@ int main(int argc, char **argv)
 	if (cfg.stats) {
 		fprintf(stderr, "\nvmm: exit statistics\n");
 		vcpu_print_stats(vm, stderr);
+		emulate_print_stats(stderr);
 		bus_print_stats(stderr);
 	}
 	linux_free_kernel(&kernel);

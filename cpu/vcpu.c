@@ -18,6 +18,7 @@
 #include <asm/processor-flags.h>
 
 #include "config/status.h"
+#include "cpu/emulate.h"
 #include "cpu/vcpu.h"
 #include "cpu/vm.h"
 #include "mmio/bus.h"
@@ -346,7 +347,16 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_crash(v, "triple fault", NULL);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT: handle_system_event(v); return false;
-	case KVM_EXIT_INTERNAL_ERROR: handle_internal_error(v); return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		/* KVM's emulator refused an instruction: complete it in emul/. */
+		switch (vcpu_emulate(v)) {
+		case EMULATE_DONE: return true;
+		case EMULATE_ERROR:
+			snprintf(why, sizeof(why), ": %s", strerror(errno));
+			vcpu_crash(v, "cannot complete an instruction", why);
+			return false;
+		default: handle_internal_error(v); return false;
+		}
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(why, sizeof(why), " (hardware reason %#llx)",
 			 run->fail_entry.hardware_entry_failure_reason);
