@@ -9,7 +9,7 @@ WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 $(WARN) -I. -D_GNU_SOURCE -pthread -fno-strict-aliasing \
 	   -MMD -MP
-LDLIBS	+= -pthread
+LDLIBS	+= -pthread -llzma
 
 # Everything except main() goes into the objects unit tests link against.
 LIB_SRCS := $(wildcard cpu/*.c mmio/*.c devices/*.c virtio/*.c emul/*.c \
@@ -24,7 +24,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 # Debian packages: building, testing, and the test guests' peers.
-DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev
+DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev liblzma-dev
 # The default Linux guest (tests/guest/linux/build.sh): Debian's kernel and
 # busybox-static are downloaded with apt-get and unpacked, never installed.
 DEB_GUEST := apt dpkg coreutils findutils xz-utils gzip cpio kmod
@@ -79,7 +79,7 @@ FUZZ_SRCS_emul := emul/*.c
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_SRCS_$$*)) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(wildcard $(FUZZ_SRCS_$*))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(wildcard $(FUZZ_SRCS_$*)) -llzma
 
 # Seed corpora: the kit's images for the loader, a command line for config.
 fuzz-corpus: guest

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bios/layout.h"
@@ -184,6 +185,29 @@ static int start_vcpus(struct vm *vm)
 	return 0;
 }
 
+/*
+ * Where KVM emulates guest ring 0, a bzImage's own decompressor takes
+ * minutes; decompress it here and enter the result through PVH instead
+ * (bios/unpack.c). Elsewhere, and for kernels it cannot do, nothing changes.
+ */
+static long unpack_ms = -1; /* for --stats */
+
+static void unpack_if_it_wins(struct vm *vm, struct kernel_image *k)
+{
+	struct kernel_image elf;
+	struct timespec t0, t1;
+
+	if (!vm->cpu_probe.ring0_emulated)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (linux_unpack(k, &elf) < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unpack_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	linux_free_kernel(k);
+	*k = elf;
+}
+
 /* Run until the machine exits; a guest reset reboots in place. */
 static int run_machine(struct vm *vm, const struct kernel_image *k)
 {
@@ -235,6 +259,7 @@ int main(int argc, char **argv)
 	ret = vm_create(vm, &cfg);
 	if (ret)
 		return ret;
+	unpack_if_it_wins(vm, &kernel);
 	bus_set_timing(cfg.stats);
 	if (ioloop_init() < 0 || watch_signals_and_timeout(&cfg) < 0) {
 		fprintf(stderr, "vmm: cannot set up the I/O thread: %s\n", strerror(errno));
@@ -257,6 +282,11 @@ int main(int argc, char **argv)
 	chardev_restore_terminal();
 	if (cfg.stats) {
 		fprintf(stderr, "\nvmm: exit statistics\n");
+		if (unpack_ms >= 0)
+			fprintf(stderr,
+				"kernel: XZ payload decompressed by vmm in %ld ms, "
+				"entered through PVH\n",
+				unpack_ms);
 		vcpu_print_stats(vm, stderr);
 		emulate_print_stats(stderr);
 		bus_print_stats(stderr);

@@ -28,6 +28,12 @@ int linux_read_kernel(struct kernel_image *k, const char *path);
 /* The checks alone, on a buffer: NULL when fine, else what is wrong. */
 const char *linux_check(const uint8_t *data, size_t size);
 void linux_free_kernel(struct kernel_image *k);
+/*
+ * Decompress a bzImage's XZ payload natively into an ELF vmlinux that PVH
+ * can enter (bios/unpack.c). 0 and *elf (free with linux_free_kernel()),
+ * or -1 when the kernel is not such a bzImage.
+ */
+int linux_unpack(const struct kernel_image *bz, struct kernel_image *elf);
 /* Is the initrd a readable regular file? 0, or a vmm exit status after one error line. */
 int linux_check_initrd(const char *path);
 /*

@@ -470,8 +470,14 @@ int cpu_probe_hide(int kvm_fd, struct kvm_cpuid2 *cpuid, struct cpu_probe *out)
 		/* The first bit is the feature itself; the rest depend on it. */
 		if (!seen_bit(&p, &pr->hide[0]) && !offered)
 			continue;
-		if (offered && run_probe(&p, pr) != 0)
-			continue; /* KVM offers it and it ran (or the probe is moot) */
+		if (offered) {
+			int ran = run_probe(&p, pr);
+
+			if (ran == 0)
+				out->ring0_emulated = true;
+			if (ran != 0)
+				continue; /* KVM offers it and it ran (or the probe is moot) */
+		}
 		hide(cpuid, pr);
 		add_name(out, pr->name);
 		out->count++;

@@ -12,6 +12,7 @@ struct kvm_cpuid2;
 struct cpu_probe {
 	int count;
 	char hidden[512];     /* hidden features, Linux's names, space-separated */
+	bool ring0_emulated;  /* KVM's emulator ran (and refused) code at CPL 0 */
 	bool cpuid_ignored;   /* the guest's CPUID instruction does not see our table */
 	char linux_args[512]; /* then: "clearcpuid=... noxsave" for Linux guests */
 };

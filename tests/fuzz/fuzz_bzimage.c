@@ -30,8 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kernel_image k = { .path = "fuzz", .data = (uint8_t *)data, .size = size };
 	struct boot_entry e;
 
+	struct kernel_image elf;
+
 	if (linux_check(data, size))
 		return 0;
+	/* The native decompression must refuse or succeed, never overrun. */
+	if (linux_unpack(&k, &elf) == 0)
+		linux_free_kernel(&elf);
 	if (linux_load(&vm, &k, NULL, "console=ttyS0", &e) == 0) {
 		/* What the vCPU would be told must point into guest RAM. */
 		if (!mem_valid(&vm.mem, e.rip, 1) || !mem_valid(&vm.mem, e.rsi, 4096))

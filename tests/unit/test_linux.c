@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <elf.h>
+#include <lzma.h>
 
 #include <asm/bootparam.h>
 
@@ -331,6 +332,65 @@ static void test_pvh_load(void **state)
 	free(im);
 }
 
+/* A bzImage whose payload is the synthetic PVH ELF, XZ-compressed as Linux does it. */
+static uint8_t *make_xz_bzimage(size_t *size, const struct pvh_image *elf)
+{
+	size_t setup = (SETUP_SECTS + 1) * 512, xz_len = 0, cap = 4096;
+	uint8_t *img = calloc(1, setup + 0x40 + cap + 4);
+	struct setup_header *h = (struct setup_header *)(img + 0x1f1);
+	uint32_t raw = sizeof(*elf);
+
+	assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32, NULL, (const uint8_t *)elf,
+						 sizeof(*elf), img + setup + 0x40, &xz_len, cap),
+			 LZMA_OK);
+	memcpy(img + setup + 0x40 + xz_len, &raw, 4); /* the size Linux appends */
+	h->setup_sects = SETUP_SECTS;
+	h->boot_flag = 0xaa55;
+	h->jump = 0x66eb;
+	h->header = 0x53726448;
+	h->version = 0x020f;
+	h->loadflags = LOADED_HIGH;
+	h->xloadflags = XLF_KERNEL_64;
+	h->pref_address = 0x1000000;
+	h->payload_offset = 0x40;
+	h->payload_length = xz_len + 4;
+	*size = setup + 0x40 + xz_len + 4;
+	h->syssize = (*size - setup) / 16;
+	return img;
+}
+
+static void test_unpack(void **state)
+{
+	struct pvh_image *im = make_pvh();
+	struct kernel_image bz = { .path = "bz" }, elf;
+	struct setup_header *h;
+
+	bz.data = make_xz_bzimage(&bz.size, im);
+	h = (struct setup_header *)(bz.data + 0x1f1);
+	assert_null(linux_check(bz.data, bz.size));
+	assert_int_equal(linux_unpack(&bz, &elf), 0);
+	assert_int_equal(elf.size, sizeof(*im));
+	assert_memory_equal(elf.data, im, sizeof(*im));
+	linux_free_kernel(&elf);
+	/* A payload outside the file, a wrong appended size, a corrupt stream: no. */
+	h->payload_offset = 0x7fffffff;
+	assert_int_equal(linux_unpack(&bz, &elf), -1);
+	h->payload_offset = 0x40;
+	bz.data[bz.size - 4] ^= 1;
+	assert_int_equal(linux_unpack(&bz, &elf), -1);
+	bz.data[bz.size - 4] ^= 1;
+	bz.data[(SETUP_SECTS + 1) * 512 + 0x40 + 40] ^= 0xff;
+	assert_int_equal(linux_unpack(&bz, &elf), -1);
+	bz.data[(SETUP_SECTS + 1) * 512 + 0x40 + 40] ^= 0xff;
+	h->version = 0x0206; /* no payload fields before 2.08 */
+	assert_int_equal(linux_unpack(&bz, &elf), -1);
+	free(bz.data);
+	/* An ELF is not a bzImage to unpack; a gzip-looking payload is left alone. */
+	bz = (struct kernel_image){ .path = "elf", .data = (uint8_t *)im, .size = sizeof(*im) };
+	assert_int_equal(linux_unpack(&bz, &elf), -1);
+	free(im);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_read_kernel_errors),
 		cmocka_unit_test(test_pvh_check),
 		cmocka_unit_test(test_pvh_load),
+		cmocka_unit_test(test_unpack),
 	};
 
 	return cmocka_run_group_tests_name("linux boot", tests, NULL, NULL);
