@@ -156,7 +156,7 @@ bench: deps $(VMM) guest $(BENCH_BINS)
 RUN_ARGS ?= --mem 512M
 run: deps
 	@$(MAKE) --no-print-directory all linux-guest
-	$(VMM) --kernel $(LINUX_OUT)/vmlinux --initrd $(LINUX_OUT)/initramfs.cpio.gz \
+	$(VMM) --kernel $(LINUX_OUT)/vmlinux --initrd $(LINUX_OUT)/initramfs.cpio \
 		--append "console=ttyS0" $(RUN_ARGS)
 
 clean:

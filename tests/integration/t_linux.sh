@@ -23,8 +23,8 @@ boot_vmm() {
 	begin "$name"
 	need_kvm "$CHECK" || return
 	need_file "$CHECK" "$LINUX/vmlinux" || return
-	need_file "$CHECK" "$LINUX/initramfs.cpio.gz" || return
-	run_vmm "$WORK/$name" --kernel "$LINUX/vmlinux" --initrd "$LINUX/initramfs.cpio.gz" \
+	need_file "$CHECK" "$LINUX/initramfs.cpio" || return
+	run_vmm "$WORK/$name" --kernel "$LINUX/vmlinux" --initrd "$LINUX/initramfs.cpio" \
 		--append "$APPEND" --mem 256M --cpus "$cpus" --on-reset exit --stats
 	expect_status 0
 	expect_grep "^VMM-GUEST-UP nproc=$cpus uptime=[0-9]+\.[0-9]+$" "$WORK/$name"
@@ -48,7 +48,7 @@ begin linux_boot_qemu_tcg
 if need_qemu "$CHECK" && need_file "$CHECK" "$LINUX/vmlinuz"; then
 	RUN_TIMEOUT=600 _run "$WORK/linux.qemu" "$QEMU" -accel tcg -M pc -cpu max -m 256 \
 		-nodefaults -nographic -no-reboot -monitor none -serial stdio \
-		-kernel "$LINUX/vmlinuz" -initrd "$LINUX/initramfs.cpio.gz" -append "$APPEND"
+		-kernel "$LINUX/vmlinuz" -initrd "$LINUX/initramfs.cpio" -append "$APPEND"
 	expect_status 0
 	expect_grep "^VMM-GUEST-UP nproc=1 uptime=[0-9]+\.[0-9]+$" "$WORK/linux.qemu"
 	echo "INFO linux_boot_qemu_tcg: wall time $((ELAPSED_MS / 1000)).$((ELAPSED_MS % 1000 / 100)) s"
