@@ -17,6 +17,7 @@
 #include <linux/kvm.h>
 
 #include "cpu/emulate.h"
+#include "cpu/syscall.h"
 #include "cpu/vcpu.h"
 #include "cpu/vm.h"
 #include "emul/emul.h"
@@ -35,8 +36,9 @@ static void *mem_at(void *ctx, uint64_t gpa, size_t len)
 static void load_cpu(struct emul_cpu *c, const struct kvm_regs *r, const struct kvm_sregs *s,
 		     const struct kvm_fpu *f)
 {
-	const struct kvm_segment *seg[EMUL_NSEG] = { &s->es, &s->cs, &s->ss,
-						     &s->ds, &s->fs, &s->gs };
+	const struct kvm_segment *seg[EMUL_NSEG] = {
+		&s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs
+	};
 
 	memset(c, 0, sizeof(*c));
 	c->gpr[EMUL_RAX] = r->rax;
@@ -71,6 +73,50 @@ static void load_cpu(struct emul_cpu *c, const struct kvm_regs *r, const struct 
 	c->fcw = f->fcw;
 	c->fsw = f->fsw;
 	memcpy(c->xmm, f->xmm, sizeof(c->xmm));
+}
+
+/* Guest-virtual to guest-physical with the vCPU's paging, as a CPL 0 read. */
+static void cpu_from_sregs(struct emul_cpu *c, const struct kvm_sregs *s)
+{
+	memset(c, 0, sizeof(*c));
+	c->cr0 = s->cr0;
+	c->cr3 = s->cr3;
+	c->cr4 = s->cr4;
+	c->efer = s->efer;
+	c->cs_l = s->cs.l && (s->efer & EFER_LMA);
+	c->cs_db = s->cs.db;
+}
+
+int vcpu_virt_to_phys(struct vcpu *v, const struct kvm_sregs *s, uint64_t va, uint64_t *gpa)
+{
+	struct emul_mem m = { .ptr = mem_at, .ctx = &v->vm->mem };
+	struct emul_exception exc;
+	struct emul_cpu c;
+
+	cpu_from_sregs(&c, s);
+	return emul_walk(&c, &m, va, 0, gpa, &exc);
+}
+
+int vcpu_read_virt(struct vcpu *v, const struct kvm_sregs *s, uint64_t va, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+
+	while (len) {
+		size_t chunk = 4096 - (va & 4095);
+		uint64_t gpa;
+		void *p;
+
+		if (chunk > len)
+			chunk = len;
+		if (vcpu_virt_to_phys(v, s, va, &gpa) < 0 ||
+		    !(p = mem_ptr(&v->vm->mem, gpa, chunk)))
+			return -1;
+		memcpy(out, p, chunk);
+		out += chunk;
+		va += chunk;
+		len -= chunk;
+	}
+	return 0;
 }
 
 static void store_regs(const struct emul_cpu *c, struct kvm_regs *r)
@@ -172,6 +218,11 @@ enum emulate_result vcpu_emulate(struct vcpu *v)
 		return EMULATE_ERROR;
 	load_cpu(&c, &r, &s, &f);
 	len = insn_bytes(v, &c, &m, bytes, &exc);
+	switch (syscall_fix_hit(v, bytes, len)) {
+	case 1: return EMULATE_DONE;
+	case -1: return EMULATE_ERROR;
+	}
+	syscall_fix_check(v, false);
 	if (!len)
 		res = exc.vector ? EMUL_EXCEPTION : EMUL_UNHANDLED; /* the fetch faulted */
 	else

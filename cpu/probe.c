@@ -256,6 +256,7 @@ static bool has_bit(struct kvm_cpuid2 *c, const struct cpuid_bit *b)
 
 static void build_memory(uint8_t *m)
 {
+	memset(m, 0, P_MEM);
 	uint64_t *pml4 = (uint64_t *)(m + P_PML4), *pdpt = (uint64_t *)(m + P_PDPT);
 	uint64_t *pd = (uint64_t *)(m + P_PD), *gdt = (uint64_t *)(m + P_GDT);
 
@@ -415,6 +416,129 @@ static void hide(struct kvm_cpuid2 *cpuid, const struct probe *pr)
 	}
 }
 
+/*
+ * SYSCALL from CPL 3: some hosts (kvm_pvm) load RIP from LSTAR, RCX, R11 and
+ * RFLAGS as they should, but leave CS/SS at CPL 3, so the first fetch of
+ * the kernel's entry faults (#PF, user fetch of a supervisor page) and a
+ * Linux guest's user space dies at its first system call. cpu/syscall.c
+ * completes such a SYSCALL; this says whether it is needed, and whether
+ * int3 at CPL 0 reaches vmm (its hook relies on that).
+ */
+#define S_PT	  0x4000
+#define S_KCODE	  0x5000
+#define S_IDT	  0x6000
+#define S_UCODE	  0x7000
+#define S_TSS	  0x8000
+#define S_KSTACK  0xb000
+#define S_USTACK  0xd000
+#define S_STUBS	  0xe000
+#define S_GDT	  0xf000
+#define MSR_STAR  0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_FMASK 0xc0000084
+#define EFER_SCE  (1ULL << 0)
+
+static void syscall_memory(uint8_t *m)
+{
+	uint64_t *pdpt = (uint64_t *)(m + P_PDPT), *pml4 = (uint64_t *)(m + P_PML4);
+	uint64_t *pd = (uint64_t *)(m + P_PD), *pt = (uint64_t *)(m + S_PT);
+	uint64_t *gdt = (uint64_t *)(m + S_GDT), *idt = (uint64_t *)(m + S_IDT);
+
+	memset(m, 0, P_MEM);
+	pml4[0] = P_PDPT | 7;
+	pdpt[0] = P_PD | 7;
+	pd[0] = S_PT | 7;
+	for (int i = 0; i < 16; i++)
+		pt[i] = (uint64_t)i << 12 | PTE_P | PTE_RW;	/* supervisor */
+	pt[S_UCODE >> 12] |= 4;					/* user code */
+	pt[(S_USTACK >> 12) - 1] |= 4;				/* user stack */
+	gdt[2] = 0x00af9b000000ffffULL;				/* 0x10 kernel code */
+	gdt[3] = 0x00cf93000000ffffULL;				/* 0x18 kernel data */
+	gdt[5] = 0x00cff3000000ffffULL;				/* 0x2b user data */
+	gdt[6] = 0x00affb000000ffffULL;				/* 0x33 user code */
+	gdt[8] = 0x0000890000000067ULL | (uint64_t)S_TSS << 16; /* 0x40 TSS */
+	memcpy(m + S_TSS + 4, &(uint64_t){ S_KSTACK }, 8);	/* RSP0 */
+	/* Each vector: "mov $v, %al; out %al, $0x81". */
+	for (int v = 0; v < 32; v++) {
+		uint64_t h = S_STUBS + v * 8;
+
+		memcpy(m + h, (uint8_t[]){ 0xb0, (uint8_t)v, 0xe6, 0x81 }, 4);
+		idt[v * 2] = (h & 0xffff) | 0x10ULL << 16 | 0x8eULL << 40 | (h >> 16) << 48;
+	}
+	memcpy(m + S_KCODE, (uint8_t[]){ 0xe6, 0x90, 0xcc }, 3); /* out %al, $0x90; int3 */
+	memcpy(m + S_UCODE, (uint8_t[]){ 0x0f, 0x05 }, 2);	 /* syscall */
+}
+
+static int set_msr(int fd, uint32_t index, uint64_t value)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} b = { { .nmsrs = 1 }, { .index = index, .data = value } };
+
+	return ioctl(fd, KVM_SET_MSRS, &b) == 1 ? 0 : -1;
+}
+
+static int syscall_state(struct probe_vm *p)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r = { .rip = S_UCODE, .rsp = S_USTACK, .rflags = X86_EFLAGS_FIXED };
+
+	if (ioctl(p->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return -1;
+	set_seg(&s.cs, 0x33, 0xb, true);
+	s.cs.dpl = 3;
+	set_seg(&s.ss, 0x2b, 0x3, false);
+	s.ss.dpl = 3;
+	s.ds = s.es = s.fs = s.gs = s.ss;
+	s.tr = (struct kvm_segment){
+		.base = S_TSS, .selector = 0x40, .limit = 0x67, .type = 0xb, .present = 1
+	};
+	s.gdt.base = S_GDT;
+	s.gdt.limit = 0x4f;
+	s.idt.base = S_IDT;
+	s.idt.limit = 32 * 16 - 1;
+	s.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
+	s.cr3 = P_PML4;
+	s.cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	s.efer = EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE;
+	if (ioctl(p->vcpu_fd, KVM_SET_SREGS, &s) < 0 ||
+	    set_msr(p->vcpu_fd, MSR_STAR, 0x23ULL << 48 | 0x10ULL << 32) ||
+	    set_msr(p->vcpu_fd, MSR_LSTAR, S_KCODE) || set_msr(p->vcpu_fd, MSR_FMASK, 0x200))
+		return -1;
+	return ioctl(p->vcpu_fd, KVM_SET_REGS, &r);
+}
+
+static void probe_syscall(struct probe_vm *p, struct cpu_probe *out)
+{
+	struct kvm_sregs s;
+
+	syscall_memory(p->mem);
+	if (syscall_state(p) < 0 || ioctl(p->vcpu_fd, KVM_RUN, 0) < 0 ||
+	    p->run->exit_reason != KVM_EXIT_IO)
+		return;
+	if (p->run->io.port == 0x81 && *((uint8_t *)p->run + p->run->io.data_offset) == 14) {
+		/* #PF; the frame (error code, RIP, CS, ...) says where and from which ring. */
+		uint64_t *frame = (uint64_t *)(p->mem + S_KSTACK - 6 * 8);
+
+		out->syscall_stays_cpl3 = frame[1] == S_KCODE && (frame[2] & 3) == 3;
+		return;
+	}
+	if (p->run->io.port != 0x90 || ioctl(p->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return;
+	/* SYSCALL works; then int3 at CPL 0 (no matter here). */
+}
+
+/* Does int3 at CPL 0 come to vmm as an emulation failure? */
+static void probe_int3(struct probe_vm *p, struct cpu_probe *out)
+{
+	static const uint8_t int3[] = { 0xcc };
+	struct kvm_regs regs = { 0 };
+
+	build_memory(p->mem);
+	out->int3_exits = run_code(p, int3, 1, &regs) == 0;
+}
+
 /* Does the guest see vmm's table? Compare leaf 1's feature flags (not the dynamic OSXSAVE). */
 static bool cpuid_reaches_guest(struct probe_vm *p, struct kvm_cpuid2 *cpuid)
 {
@@ -484,5 +608,7 @@ int cpu_probe_hide(int kvm_fd, struct kvm_cpuid2 *cpuid, struct cpu_probe *out)
 	}
 	if (out->cpuid_ignored)
 		linux_args(out);
+	probe_int3(&p, out);
+	probe_syscall(&p, out);
 	return out->count;
 }

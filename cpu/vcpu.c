@@ -19,6 +19,7 @@
 
 #include "config/status.h"
 #include "cpu/emulate.h"
+#include "cpu/syscall.h"
 #include "cpu/vcpu.h"
 #include "cpu/vm.h"
 #include "mmio/bus.h"
@@ -335,7 +336,10 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	if (run->exit_reason < VCPU_EXIT_REASONS)
 		atomic_fetch_add_explicit(&v->exits[run->exit_reason], 1, memory_order_relaxed);
 	switch (run->exit_reason) {
-	case KVM_EXIT_IO: handle_io(v); return true;
+	case KVM_EXIT_IO:
+		handle_io(v);
+		syscall_fix_check(v, false); /* throttled; nothing where SYSCALL works */
+		return true;
 	case KVM_EXIT_MMIO:
 		bus_access(BUS_MMIO, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 			   run->mmio.is_write);
@@ -451,6 +455,11 @@ void vcpu_print_stats(struct vm *vm, FILE *f)
 			"cpu model: this host's KVM shows the guest its own CPUID; "
 			"Linux is told: %s\n",
 			vm->cpu_probe.linux_args[0] ? vm->cpu_probe.linux_args : "nothing");
+	if (vm->cpu_probe.syscall_stays_cpl3)
+		fprintf(f,
+			"cpu model: this host's KVM leaves SYSCALL at ring 3; vmm completed it "
+			"%llu times\n",
+			(unsigned long long)syscall_fix_count());
 	fprintf(f, "%-6s %-16s %12s\n", "vcpu", "exit reason", "count");
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];

@@ -28,7 +28,8 @@ GUEST_KIT_SRCS	:= head.S setup.S trampoline.S runtime.c printf.c string.c \
 GUEST_KIT_OBJS	:= $(patsubst %,$(GUEST_OUT)/obj/%.o,$(basename $(GUEST_KIT_SRCS)))
 GUEST_TESTS	:= $(basename $(notdir $(wildcard $(GUEST_SRC)/tests/*.c)))
 GUEST_IMAGES	:= $(GUEST_TESTS:%=$(GUEST_OUT)/%.bzImage) $(GUEST_OUT)/null.bzImage
-GUEST_ELFS	:= $(GUEST_TESTS:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/null.elf $(GUEST_OUT)/pvh.elf
+GUEST_ELFS	:= $(GUEST_TESTS:%=$(GUEST_OUT)/%.elf) $(GUEST_OUT)/null.elf $(GUEST_OUT)/pvh.elf \
+		   $(GUEST_OUT)/syscall.elf
 MKBZIMAGE	:= $(GUEST_OUT)/mkbzimage
 
 .PHONY: guest
@@ -53,8 +54,9 @@ $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/tests/%.o $(GUEST_KIT_OBJS) $(GUEST_SRC)/ki
 $(GUEST_OUT)/null.elf: $(GUEST_OUT)/obj/null.o $(GUEST_SRC)/null.lds
 	$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,-T,$(GUEST_SRC)/null.lds -o $@ $<
 
-# pvh.elf is booted as it is (PVH ELF note), not turned into a bzImage.
-$(GUEST_OUT)/pvh.elf: $(GUEST_OUT)/obj/pvh.o $(GUEST_SRC)/pvh.lds
+# pvh.elf and syscall.elf are booted as they are (PVH ELF note), not as bzImages.
+$(GUEST_OUT)/pvh.elf $(GUEST_OUT)/syscall.elf: $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o \
+		$(GUEST_SRC)/pvh.lds
 	$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,-T,$(GUEST_SRC)/pvh.lds -o $@ $<
 
 $(GUEST_OUT)/%.bzImage: $(GUEST_OUT)/%.elf $(MKBZIMAGE)
