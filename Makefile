@@ -157,7 +157,7 @@ RUN_ARGS ?= --mem 512M
 run: deps
 	@$(MAKE) --no-print-directory all linux-guest
 	$(VMM) --kernel $(LINUX_OUT)/vmlinux --initrd $(LINUX_OUT)/initramfs.cpio \
-		--append "console=ttyS0" $(RUN_ARGS)
+		--append "$$(cat tests/guest/linux/cmdline)" $(RUN_ARGS)
 
 clean:
 	rm -rf $(BUILD)

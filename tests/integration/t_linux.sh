@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 LINUX=${LINUX:-build/linux}
-APPEND="console=ttyS0 vmm.mode=poweroff panic=-1"
+APPEND="$(cat tests/guest/linux/cmdline) vmm.mode=poweroff panic=-1"
 RUN_TIMEOUT=${LINUX_TIMEOUT:-1500}
 one_cpu_ms=
 
