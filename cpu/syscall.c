@@ -21,7 +21,6 @@
  * Nothing of this runs on hosts where SYSCALL works.
  */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -50,7 +49,6 @@ static struct {
 	uint8_t saved[EMUL_MAX_INSN]; /* the instruction the int3 replaced */
 	uint8_t skip;		      /* its length */
 	uint64_t last_check_ns;
-	bool gave_up;
 } hook = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static atomic_uint_fast64_t completed;
@@ -58,6 +56,16 @@ static atomic_uint_fast64_t completed;
 uint64_t syscall_fix_count(void)
 {
 	return atomic_load(&completed);
+}
+
+bool syscall_fix_armed(void)
+{
+	bool armed;
+
+	pthread_mutex_lock(&hook.lock);
+	armed = hook.armed;
+	pthread_mutex_unlock(&hook.lock);
+	return armed;
 }
 
 static uint64_t now_ns(void)
@@ -122,13 +130,8 @@ static void arm(struct vcpu *v, const struct kvm_sregs *s)
 	}
 	memcpy(bytes, p, sizeof(bytes));
 	skip = noop_len(bytes, sizeof(bytes));
-	if (!skip) {
-		if (!hook.gave_up)
-			fprintf(stderr, "vmm: warning: the guest's #PF entry does not start with a "
-					"no-op; SYSCALL from user mode cannot be completed\n");
-		hook.gave_up = true;
-		return;
-	}
+	if (!skip)
+		return; /* not (yet) an entry we can hook: early boot's IDT, say */
 	memcpy(hook.saved, bytes, sizeof(bytes));
 	hook.skip = skip;
 	hook.va = handler;

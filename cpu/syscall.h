@@ -17,5 +17,6 @@ void syscall_fix_check(struct vcpu *v, bool now);
  */
 int syscall_fix_hit(struct vcpu *v, const uint8_t *bytes, size_t len);
 uint64_t syscall_fix_count(void);
+bool syscall_fix_armed(void);
 
 #endif

@@ -458,8 +458,9 @@ void vcpu_print_stats(struct vm *vm, FILE *f)
 	if (vm->cpu_probe.syscall_stays_cpl3)
 		fprintf(f,
 			"cpu model: this host's KVM leaves SYSCALL at ring 3; vmm completed it "
-			"%llu times\n",
-			(unsigned long long)syscall_fix_count());
+			"%llu times (hook on the guest's #PF entry: %s)\n",
+			(unsigned long long)syscall_fix_count(),
+			syscall_fix_armed() ? "armed" : "not armed");
 	fprintf(f, "%-6s %-16s %12s\n", "vcpu", "exit reason", "count");
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
