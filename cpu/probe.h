@@ -11,12 +11,12 @@ struct kvm_cpuid2;
 
 struct cpu_probe {
 	int count;
-	char hidden[512];     /* hidden features, Linux's names, space-separated */
-	bool ring0_emulated;  /* KVM's emulator ran (and refused) code at CPL 0 */
-	bool cpuid_ignored;   /* the guest's CPUID instruction does not see our table */
+	char hidden[512];	 /* hidden features, Linux's names, space-separated */
+	bool ring0_emulated;	 /* KVM's emulator ran (and refused) code at CPL 0 */
+	bool cpuid_ignored;	 /* the guest's CPUID instruction does not see our table */
 	bool syscall_stays_cpl3; /* SYSCALL from CPL 3 jumps to LSTAR but stays at CPL 3 */
-	bool int3_exits;      /* int3 at CPL 0 comes to vmm as an emulation failure */
-	char linux_args[512]; /* then: "clearcpuid=... noxsave" for Linux guests */
+	bool int3_exits;	 /* int3 at CPL 0 comes to vmm as an emulation failure */
+	char linux_args[512];	 /* then: "clearcpuid=... noxsave" for Linux guests */
 };
 
 /*
