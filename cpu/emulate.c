@@ -223,10 +223,10 @@ enum emulate_result vcpu_emulate(struct vcpu *v)
 	case -1: return EMULATE_ERROR;
 	}
 	syscall_fix_check(v, false);
+	/* No bytes (say, code in MMIO): nothing to complete; a guest crash, as before. */
 	if (!len)
-		res = exc.vector ? EMUL_EXCEPTION : EMUL_UNHANDLED; /* the fetch faulted */
-	else
-		res = emul_execute(&c, &m, bytes, len, &exc, &dirty);
+		return EMULATE_UNHANDLED;
+	res = emul_execute(&c, &m, bytes, len, &exc, &dirty);
 	if (res == EMUL_UNHANDLED)
 		return EMULATE_UNHANDLED;
 	count(bytes, len, &c);
