@@ -30,7 +30,7 @@ struct key {
 };
 
 static const struct key keys[] = {
-	{ "kernel", K_STRING, "FILE", "Linux bzImage to boot (boot protocol >= 2.06)" },
+	{ "kernel", K_STRING, "FILE", "Linux bzImage (protocol >= 2.06) or ELF vmlinux (PVH)" },
 	{ "initrd", K_STRING, "FILE", "initial ramdisk" },
 	{ "append", K_STRING, "CMDLINE", "kernel command line" },
 	{ "mem", K_SIZE, "SIZE", "guest RAM, e.g. 512M, 2G (plain numbers are MiB; default 512M)" },
