@@ -9,24 +9,16 @@
  * 65 + 2 * nr_modules). A broken promise writes 0x10 (status 33) instead.
  */
 #include <linux/serial_reg.h>
+#include "pvh_note.inc"
 
-#define COM1		0x3f8
-#define DEBUG_EXIT	0xf4
 #define START_MAGIC	0x336ec578
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
 /* struct hvm_start_info offsets */
 #define SI_MAGIC	0
 #define SI_NR_MODULES	12
 #define SI_CMDLINE	24
 #define SI_MEMMAP_N	48
 
-	.section .note.Xen, "a", @note
-	.balign	4
-	.long	4				/* namesz: "Xen\0" */
-	.long	4				/* descsz */
-	.long	XEN_ELFNOTE_PHYS32_ENTRY
-	.asciz	"Xen"
-	.long	pvh_start
+	PVH_NOTE pvh_start
 
 	.section .text, "ax"
 	.code32

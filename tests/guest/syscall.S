@@ -13,10 +13,8 @@
  * (cpu/syscall.c) by hooking this very #PF handler's first instruction.
  */
 #include <linux/serial_reg.h>
+#include "pvh_note.inc"
 
-#define COM1		0x3f8
-#define DEBUG_EXIT	0xf4
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define MSR_EFER	0xc0000080
 #define MSR_STAR	0xc0000081
 #define MSR_LSTAR	0xc0000082
@@ -27,11 +25,7 @@
 #define UCS		0x33
 #define TSS_SEL		0x40
 
-	.section .note.Xen, "a", @note
-	.balign	4
-	.long	4, 4, XEN_ELFNOTE_PHYS32_ENTRY
-	.asciz	"Xen"
-	.long	pvh_start
+	PVH_NOTE pvh_start
 
 	.section .text, "ax"
 	.code32
