@@ -15,7 +15,7 @@
  * comes back as an emulation failure. Guests then take their software
  * path, which costs less than trapping each use (Linux: SLUB without
  * cmpxchg16b, FXSAVE instead of XSAVE, no AVX, no stac/clac, C popcount).
- * The probe costs one VM and ~40 exits (about a millisecond here); on
+ * The probe costs two small VMs and ~40 exits (about 3 ms here); on
  * hardware KVM it hides nothing.
  *
  * Some hosts (kvm_pvm) run the guest's CPUID instruction natively, so the
