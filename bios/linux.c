@@ -26,6 +26,7 @@
 #define HDRS_MAGIC	      0x53726448 /* "HdrS" */
 #define SETUP_HDR_OFF	      0x1f1
 #define MIN_PROTOCOL	      0x0206
+#define PROTOCOL_PAYLOAD      0x0208 /* payload_offset/length exist from 2.08 */
 #define PROTOCOL_RSDP	      0x020e /* acpi_rsdp_addr exists from 2.14 */
 #define LOADER_TYPE_UNDEFINED 0xff
 #define PTE_P		      (1ULL << 0)
@@ -64,6 +65,19 @@ const char *linux_check(const uint8_t *data, size_t size)
 	if (size < setup_size(h) || size - setup_size(h) < (size_t)h->syssize * 16 || !h->syssize)
 		return "is truncated (shorter than its header says)";
 	return NULL;
+}
+
+const uint8_t *linux_payload(const struct kernel_image *k, size_t *len)
+{
+	const struct setup_header *h = hdr_of(k->data);
+	size_t setup = setup_size(h);
+
+	if (h->version < PROTOCOL_PAYLOAD || !h->payload_length || setup > k->size ||
+	    h->payload_offset > k->size - setup ||
+	    h->payload_length > k->size - setup - h->payload_offset)
+		return NULL;
+	*len = h->payload_length;
+	return k->data + setup + h->payload_offset;
 }
 
 /* Anything bigger is not a kernel: refuse it before reading it into memory. */

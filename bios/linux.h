@@ -29,6 +29,11 @@ int linux_read_kernel(struct kernel_image *k, const char *path);
 const char *linux_check(const uint8_t *data, size_t size);
 void linux_free_kernel(struct kernel_image *k);
 /*
+ * Where a checked bzImage's compressed kernel is (protocol 2.08+), or NULL
+ * when its header does not say or points outside the file.
+ */
+const uint8_t *linux_payload(const struct kernel_image *k, size_t *len);
+/*
  * Decompress a bzImage's XZ payload natively into an ELF vmlinux that PVH
  * can enter (bios/unpack.c). 0 and *elf (free with linux_free_kernel()),
  * or -1 when the kernel is not such a bzImage.

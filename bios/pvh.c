@@ -76,7 +76,7 @@ static const Elf64_Phdr *phdrs(const uint8_t *data)
 }
 
 /* The PHYS32_ENTRY note's value, 0 when there is none. Bounds-checked walk. */
-static uint32_t find_entry_note(const uint8_t *data, size_t size, const Elf64_Phdr *ph)
+static uint32_t find_entry_note(const uint8_t *data, const Elf64_Phdr *ph)
 {
 	uint64_t off = ph->p_offset, end = ph->p_offset + ph->p_filesz;
 
@@ -99,7 +99,6 @@ static uint32_t find_entry_note(const uint8_t *data, size_t size, const Elf64_Ph
 		}
 		off = next;
 	}
-	(void)size;
 	return 0;
 }
 
@@ -123,7 +122,7 @@ const char *pvh_check(const uint8_t *data, size_t size, uint32_t *entry_out)
 			if (!in_file(size, ph[i].p_offset, ph[i].p_filesz))
 				return "is an ELF file with a truncated note segment";
 			if (!entry)
-				entry = find_entry_note(data, size, &ph[i]);
+				entry = find_entry_note(data, &ph[i]);
 		}
 	}
 	if (!entry)

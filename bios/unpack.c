@@ -16,29 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <asm/bootparam.h>
-
 #include "bios/linux.h"
 #include "bios/pvh.h"
 
-#define SETUP_HDR_OFF	 0x1f1
-#define PROTOCOL_PAYLOAD 0x0208
-#define UNPACKED_MAX	 (1ULL << 30)
+#define UNPACKED_MAX (1ULL << 30)
 static const uint8_t xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
-
-/* Where the payload is, or NULL when the header does not say or lies. */
-static const uint8_t *payload(const struct kernel_image *k, size_t *len)
-{
-	const struct setup_header *h = (const struct setup_header *)(k->data + SETUP_HDR_OFF);
-	size_t setup = ((size_t)(h->setup_sects ? h->setup_sects : 4) + 1) * 512;
-
-	if (h->version < PROTOCOL_PAYLOAD || !h->payload_length || setup > k->size ||
-	    h->payload_offset > k->size - setup ||
-	    h->payload_length > k->size - setup - h->payload_offset)
-		return NULL;
-	*len = h->payload_length;
-	return k->data + setup + h->payload_offset;
-}
 
 int linux_unpack(const struct kernel_image *bz, struct kernel_image *elf)
 {
@@ -50,7 +32,7 @@ int linux_unpack(const struct kernel_image *bz, struct kernel_image *elf)
 
 	if (linux_check(bz->data, bz->size) || !memcmp(bz->data, "\177ELF", 4))
 		return -1;
-	in = payload(bz, &len);
+	in = linux_payload(bz, &len);
 	if (!in || len < sizeof(xz_magic) + 4 || memcmp(in, xz_magic, sizeof(xz_magic)))
 		return -1;
 	/* Linux appends the uncompressed size (le32) after the stream. */

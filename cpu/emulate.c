@@ -33,6 +33,19 @@ static void *mem_at(void *ctx, uint64_t gpa, size_t len)
 	return mem_ptr(ctx, gpa, len);
 }
 
+/* Paging and mode from the segment registers (the vCPU at CPL 0 unless load_cpu says). */
+static void cpu_from_sregs(struct emul_cpu *c, const struct kvm_sregs *s)
+{
+	memset(c, 0, sizeof(*c));
+	c->cr0 = s->cr0;
+	c->cr2 = s->cr2;
+	c->cr3 = s->cr3;
+	c->cr4 = s->cr4;
+	c->efer = s->efer;
+	c->cs_l = s->cs.l && (s->efer & EFER_LMA);
+	c->cs_db = s->cs.db;
+}
+
 static void load_cpu(struct emul_cpu *c, const struct kvm_regs *r, const struct kvm_sregs *s,
 		     const struct kvm_fpu *f)
 {
@@ -40,7 +53,7 @@ static void load_cpu(struct emul_cpu *c, const struct kvm_regs *r, const struct 
 		&s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs
 	};
 
-	memset(c, 0, sizeof(*c));
+	cpu_from_sregs(c, s);
 	c->gpr[EMUL_RAX] = r->rax;
 	c->gpr[EMUL_RCX] = r->rcx;
 	c->gpr[EMUL_RDX] = r->rdx;
@@ -59,16 +72,9 @@ static void load_cpu(struct emul_cpu *c, const struct kvm_regs *r, const struct 
 	c->gpr[EMUL_R15] = r->r15;
 	c->rip = r->rip;
 	c->rflags = r->rflags;
-	c->cr0 = s->cr0;
-	c->cr2 = s->cr2;
-	c->cr3 = s->cr3;
-	c->cr4 = s->cr4;
-	c->efer = s->efer;
 	for (int i = 0; i < EMUL_NSEG; i++)
 		c->seg_base[i] = seg[i]->base;
 	c->cpl = s->cs.dpl;
-	c->cs_l = s->cs.l && (s->efer & EFER_LMA);
-	c->cs_db = s->cs.db;
 	c->mxcsr = f->mxcsr;
 	c->fcw = f->fcw;
 	c->fsw = f->fsw;
@@ -76,17 +82,6 @@ static void load_cpu(struct emul_cpu *c, const struct kvm_regs *r, const struct 
 }
 
 /* Guest-virtual to guest-physical with the vCPU's paging, as a CPL 0 read. */
-static void cpu_from_sregs(struct emul_cpu *c, const struct kvm_sregs *s)
-{
-	memset(c, 0, sizeof(*c));
-	c->cr0 = s->cr0;
-	c->cr3 = s->cr3;
-	c->cr4 = s->cr4;
-	c->efer = s->efer;
-	c->cs_l = s->cs.l && (s->efer & EFER_LMA);
-	c->cs_db = s->cs.db;
-}
-
 int vcpu_virt_to_phys(struct vcpu *v, const struct kvm_sregs *s, uint64_t va, uint64_t *gpa)
 {
 	struct emul_mem m = { .ptr = mem_at, .ctx = &v->vm->mem };
@@ -222,7 +217,7 @@ enum emulate_result vcpu_emulate(struct vcpu *v)
 	case 1: return EMULATE_DONE;
 	case -1: return EMULATE_ERROR;
 	}
-	syscall_fix_check(v, false);
+	syscall_fix_check(v);
 	/* No bytes (say, code in MMIO): nothing to complete; a guest crash, as before. */
 	if (!len)
 		return EMULATE_UNHANDLED;

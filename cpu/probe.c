@@ -256,7 +256,6 @@ static bool has_bit(struct kvm_cpuid2 *c, const struct cpuid_bit *b)
 
 static void build_memory(uint8_t *m)
 {
-	memset(m, 0, P_MEM);
 	uint64_t *pml4 = (uint64_t *)(m + P_PML4), *pdpt = (uint64_t *)(m + P_PDPT);
 	uint64_t *pd = (uint64_t *)(m + P_PD), *gdt = (uint64_t *)(m + P_GDT);
 
@@ -267,26 +266,14 @@ static void build_memory(uint8_t *m)
 	gdt[2] = 0x00cf93000000ffffULL;	 /* 0x10: data */
 }
 
-static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
-{
-	*s = (struct kvm_segment){ .limit = 0xffffffff,
-				   .selector = sel,
-				   .type = type,
-				   .present = 1,
-				   .db = !code,
-				   .s = 1,
-				   .l = code,
-				   .g = 1 };
-}
-
 static int set_long_mode(struct probe_vm *p)
 {
 	struct kvm_sregs s;
 
 	if (ioctl(p->vcpu_fd, KVM_GET_SREGS, &s) < 0)
 		return -1;
-	set_seg(&s.cs, 0x08, 0xb, true);
-	set_seg(&s.ds, 0x10, 0x3, false);
+	vcpu_flat_seg(&s.cs, 0x08, true, true, 0);
+	vcpu_flat_seg(&s.ds, 0x10, false, false, 0);
 	s.es = s.fs = s.gs = s.ss = s.ds;
 	s.tr = (struct kvm_segment){ .selector = 0x18, .limit = 0x67, .type = 0xb, .present = 1 };
 	s.gdt.base = P_GDT;
@@ -465,8 +452,8 @@ static void syscall_memory(uint8_t *m)
 		memcpy(m + h, (uint8_t[]){ 0xb0, (uint8_t)v, 0xe6, 0x81 }, 4);
 		idt[v * 2] = (h & 0xffff) | 0x10ULL << 16 | 0x8eULL << 40 | (h >> 16) << 48;
 	}
-	memcpy(m + S_KCODE, (uint8_t[]){ 0xe6, 0x90, 0xcc }, 3); /* out %al, $0x90; int3 */
-	memcpy(m + S_UCODE, (uint8_t[]){ 0x0f, 0x05 }, 2);	 /* syscall */
+	memcpy(m + S_KCODE, (uint8_t[]){ 0xe6, 0x90 }, 2); /* out %al, $0x90 */
+	memcpy(m + S_UCODE, (uint8_t[]){ 0x0f, 0x05 }, 2); /* syscall */
 }
 
 static int set_msr(int fd, uint32_t index, uint64_t value)
@@ -486,10 +473,8 @@ static int syscall_state(struct probe_vm *p)
 
 	if (ioctl(p->vcpu_fd, KVM_GET_SREGS, &s) < 0)
 		return -1;
-	set_seg(&s.cs, 0x33, 0xb, true);
-	s.cs.dpl = 3;
-	set_seg(&s.ss, 0x2b, 0x3, false);
-	s.ss.dpl = 3;
+	vcpu_flat_seg(&s.cs, 0x33, true, true, 3);
+	vcpu_flat_seg(&s.ss, 0x2b, false, false, 3);
 	s.ds = s.es = s.fs = s.gs = s.ss;
 	s.tr = (struct kvm_segment){
 		.base = S_TSS, .selector = 0x40, .limit = 0x67, .type = 0xb, .present = 1
@@ -509,10 +494,9 @@ static int syscall_state(struct probe_vm *p)
 	return ioctl(p->vcpu_fd, KVM_SET_REGS, &r);
 }
 
+/* Last: it replaces the long-mode memory the other probes run in. */
 static void probe_syscall(struct probe_vm *p, struct cpu_probe *out)
 {
-	struct kvm_sregs s;
-
 	syscall_memory(p->mem);
 	if (syscall_state(p) < 0 || ioctl(p->vcpu_fd, KVM_RUN, 0) < 0 ||
 	    p->run->exit_reason != KVM_EXIT_IO)
@@ -522,11 +506,8 @@ static void probe_syscall(struct probe_vm *p, struct cpu_probe *out)
 		uint64_t *frame = (uint64_t *)(p->mem + S_KSTACK - 6 * 8);
 
 		out->syscall_stays_cpl3 = frame[1] == S_KCODE && (frame[2] & 3) == 3;
-		return;
 	}
-	if (p->run->io.port != 0x90 || ioctl(p->vcpu_fd, KVM_GET_SREGS, &s) < 0)
-		return;
-	/* SYSCALL works; then int3 at CPL 0 (no matter here). */
+	/* Otherwise (port 0x90 at CPL 0) SYSCALL works. */
 }
 
 /* Does int3 at CPL 0 come to vmm as an emulation failure? */
@@ -535,7 +516,6 @@ static void probe_int3(struct probe_vm *p, struct cpu_probe *out)
 	static const uint8_t int3[] = { 0xcc };
 	struct kvm_regs regs = { 0 };
 
-	build_memory(p->mem);
 	out->int3_exits = run_code(p, int3, 1, &regs) == 0;
 }
 

@@ -48,8 +48,10 @@ static struct {
 	uint64_t va, gpa;	      /* the guest's #PF entry and where its first byte is */
 	uint8_t saved[EMUL_MAX_INSN]; /* the instruction the int3 replaced */
 	uint8_t skip;		      /* its length */
-	uint64_t last_check_ns;
 } hook = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* When the hook was last checked: read lock-free on every I/O exit. */
+static atomic_uint_fast64_t last_check_ns;
 
 static atomic_uint_fast64_t completed;
 
@@ -140,20 +142,22 @@ static void arm(struct vcpu *v, const struct kvm_sregs *s)
 	hook.armed = true;
 }
 
-void syscall_fix_check(struct vcpu *v, bool now)
+void syscall_fix_check(struct vcpu *v)
 {
 	struct kvm_sregs s;
-	uint64_t t;
+	uint64_t t, last;
 
 	if (!v->vm->cpu_probe.syscall_stays_cpl3 || !v->vm->cpu_probe.int3_exits)
 		return;
+	/* On the exit path: a clock read and, when due, one vCPU wins the re-check. */
 	t = now_ns();
+	last = atomic_load_explicit(&last_check_ns, memory_order_relaxed);
+	if (t - last <= RECHECK_NS || !atomic_compare_exchange_strong(&last_check_ns, &last, t))
+		return;
+	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+		return;
 	pthread_mutex_lock(&hook.lock);
-	if (now || t - hook.last_check_ns > RECHECK_NS) {
-		hook.last_check_ns = t;
-		if (ioctl(v->fd, KVM_GET_SREGS, &s) == 0)
-			arm(v, &s);
-	}
+	arm(v, &s);
 	pthread_mutex_unlock(&hook.lock);
 }
 
@@ -171,19 +175,6 @@ static int get_msrs(struct vcpu *v, uint64_t *star, uint64_t *lstar)
 	return 0;
 }
 
-static void kernel_seg(struct kvm_segment *seg, uint16_t sel, bool code)
-{
-	*seg = (struct kvm_segment){ .limit = 0xffffffff,
-				     .selector = sel,
-				     .type = code ? 0xb : 0x3,
-				     .present = 1,
-				     .dpl = 0,
-				     .db = !code,
-				     .s = 1,
-				     .l = code,
-				     .g = 1 };
-}
-
 /* SYSCALL as it should have been: CPL 0 at LSTAR, the user's RSP, masked RFLAGS. */
 static int complete_syscall(struct vcpu *v, struct kvm_regs *r, struct kvm_sregs *s,
 			    const uint64_t *frame, uint64_t star, uint64_t lstar)
@@ -193,8 +184,8 @@ static int complete_syscall(struct vcpu *v, struct kvm_regs *r, struct kvm_sregs
 	r->rip = lstar;
 	r->rsp = frame[4];
 	r->rflags = frame[3] & ~EFLAGS_RF;
-	kernel_seg(&s->cs, kcs, true);
-	kernel_seg(&s->ss, kcs + 8, false);
+	vcpu_flat_seg(&s->cs, kcs, true, true, 0);
+	vcpu_flat_seg(&s->ss, kcs + 8, false, false, 0);
 	if (ioctl(v->fd, KVM_SET_SREGS, s) < 0 || ioctl(v->fd, KVM_SET_REGS, r) < 0)
 		return -1;
 	atomic_fetch_add_explicit(&completed, 1, memory_order_relaxed);

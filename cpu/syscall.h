@@ -9,8 +9,8 @@
 
 struct vcpu;
 
-/* Keep the hook on the guest's #PF entry in place (throttled unless @now). */
-void syscall_fix_check(struct vcpu *v, bool now);
+/* Keep the hook on the guest's #PF entry in place (at most every 100 ms). */
+void syscall_fix_check(struct vcpu *v);
 /*
  * On an emulation failure: is it the hook's int3? 1 handled (a SYSCALL
  * completed, or a real #PF sent on), 0 not ours, -1 a KVM ioctl failed.

@@ -162,68 +162,38 @@ int vcpu_reset(struct vcpu *v)
 	return 0;
 }
 
-static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+void vcpu_flat_seg(struct kvm_segment *s, uint16_t sel, bool code, bool long_mode, uint8_t dpl)
 {
 	*s = (struct kvm_segment){
 		.base = 0,
 		.limit = 0xffffffff,
 		.selector = sel,
-		.type = type,
+		.type = code ? 0xb : 0x3, /* execute/read, accessed; read/write, accessed */
 		.present = 1,
-		.dpl = 0,
-		.db = code ? 0 : 1,
+		.dpl = dpl,
+		.db = !(code && long_mode),
 		.s = 1,
-		.l = code ? 1 : 0,
+		.l = code && long_mode,
 		.g = 1,
 	};
 }
 
-/* PVH: 32-bit protected mode, paging off, flat segments, EBX = start info. */
-static int set_pvh_state(struct vcpu *v, const struct boot_entry *e, struct kvm_sregs *sregs,
-			 struct kvm_regs *regs, struct kvm_fpu *fpu)
-{
-	set_seg(&sregs->cs, 0x10, 0xb, true);
-	sregs->cs.l = 0;
-	sregs->cs.db = 1;
-	set_seg(&sregs->ds, 0x18, 0x3, false);
-	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
-	sregs->tr =
-		(struct kvm_segment){ .selector = 0x20, .limit = 0x67, .type = 0xb, .present = 1 };
-	sregs->ldt =
-		(struct kvm_segment){ .type = 2, .present = 1, .limit = 0xffff, .unusable = 1 };
-	sregs->gdt.base = e->gdt;
-	sregs->gdt.limit = e->gdt_limit;
-	sregs->idt.base = 0;
-	sregs->idt.limit = 0;
-	sregs->cr0 = X86_CR0_PE | X86_CR0_ET;
-	sregs->cr3 = 0;
-	sregs->cr4 = 0;
-	sregs->efer = 0;
-	if (ioctl(v->fd, KVM_SET_SREGS, sregs) < 0)
-		return -errno;
-	regs->rip = e->rip;
-	regs->rbx = e->rbx;
-	regs->rflags = X86_EFLAGS_FIXED;
-	if (ioctl(v->fd, KVM_SET_REGS, regs) < 0)
-		return -errno;
-	if (ioctl(v->fd, KVM_SET_FPU, fpu) < 0)
-		return -errno;
-	return 0;
-}
-
+/*
+ * BOOT_LONG64: long mode, paging on the loader's identity map (boot.rst).
+ * BOOT_PVH32: 32-bit protected mode, paging off, EBX = start info (PVH).
+ * Both: flat segments, the loader's GDT, a busy TSS at 0x20, interrupts off.
+ */
 int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e)
 {
+	bool pvh = e->mode == BOOT_PVH32;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { 0 };
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
-	if (e->mode == BOOT_PVH32)
-		return set_pvh_state(v, e, &sregs, &regs, &fpu);
-	/* Long mode, paging on the loader's identity map, flat segments (boot.rst). */
-	set_seg(&sregs.cs, 0x10, 0xb, true);
-	set_seg(&sregs.ds, 0x18, 0x3, false);
+	vcpu_flat_seg(&sregs.cs, 0x10, true, !pvh, 0);
+	vcpu_flat_seg(&sregs.ds, 0x18, false, false, 0);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.tr =
 		(struct kvm_segment){ .selector = 0x20, .limit = 0x67, .type = 0xb, .present = 1 };
@@ -232,14 +202,21 @@ int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e)
 	sregs.gdt.limit = e->gdt_limit;
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0;
-	sregs.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
-	sregs.cr3 = e->cr3;
-	sregs.cr4 = X86_CR4_PAE;
-	sregs.efer = EFER_LME | EFER_LMA;
+	if (pvh) {
+		sregs.cr0 = X86_CR0_PE | X86_CR0_ET;
+		sregs.cr3 = sregs.cr4 = sregs.efer = 0;
+	} else {
+		sregs.cr0 =
+			X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
+		sregs.cr3 = e->cr3;
+		sregs.cr4 = X86_CR4_PAE;
+		sregs.efer = EFER_LME | EFER_LMA;
+	}
 	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
 		return -errno;
 	regs.rip = e->rip;
 	regs.rsi = e->rsi;
+	regs.rbx = e->rbx;
 	regs.rsp = e->rsp;
 	regs.rflags = X86_EFLAGS_FIXED;
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
@@ -338,7 +315,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(v);
-		syscall_fix_check(v, false); /* throttled; nothing where SYSCALL works */
+		syscall_fix_check(v); /* throttled; nothing where SYSCALL works */
 		return true;
 	case KVM_EXIT_MMIO:
 		bus_access(BUS_MMIO, run->mmio.phys_addr, run->mmio.data, run->mmio.len,

@@ -60,6 +60,8 @@ struct boot_entry {
 struct vcpu *vcpu_create(struct vm *vm, unsigned int id);
 /* CPUID for this vCPU: the default model (see cpu/cpuid.c). */
 int vcpu_set_cpuid(struct vcpu *v);
+/* A flat 4 GiB segment at @dpl: code (64-bit if @long_mode, else 32-bit) or data. */
+void vcpu_flat_seg(struct kvm_segment *s, uint16_t sel, bool code, bool long_mode, uint8_t dpl);
 /* Registers, segments and MSRs for entering a kernel (struct boot_entry). */
 int vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e);
 /* Snapshot the power-on state (once, after CPUID is set). */
