@@ -290,6 +290,7 @@ int main(int argc, char **argv)
 		vcpu_print_stats(vm, stderr);
 		emulate_print_stats(stderr);
 		bus_print_stats(stderr);
+		devices_print_stats(vm, stderr);
 	}
 	linux_free_kernel(&kernel);
 	config_free(&cfg);

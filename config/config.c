@@ -20,7 +20,19 @@
 #define MAX_CPUS	 255	      /* xAPIC IDs in the MP table and MADT */
 #define MAX_CONFIG_DEPTH 8
 
-enum key_type { K_STRING, K_SIZE, K_UINT, K_BOOL, K_SERIAL, K_ON_RESET, K_CONFIG };
+enum key_type {
+	K_STRING,
+	K_SIZE,
+	K_UINT,
+	K_BOOL,
+	K_SERIAL,
+	K_ON_RESET,
+	K_CONFIG,
+	K_DISK,
+	K_NET,
+	K_CONSOLE,
+	K_TRANSPORT,
+};
 
 struct key {
 	const char *name;
@@ -39,6 +51,16 @@ static const struct key keys[] = {
 	{ "timeout", K_UINT, "SECONDS", "stop the guest after this long; exit status 124" },
 	{ "stats", K_BOOL, NULL, "print exit statistics per device when vmm exits" },
 	{ "on-reset", K_ON_RESET, "exit|reboot", "what a guest reset does (default reboot)" },
+	{ "disk", K_DISK, "file=PATH[,...]",
+	  "virtio-blk disk (repeatable); also format=raw|qcow2, readonly, cache=none|writeback, "
+	  "aio=io_uring|native|threads, serial=ID, transport=pci|mmio" },
+	{ "net", K_NET, "tap=NAME[,mac=MAC]",
+	  "virtio-net on an existing tap device (repeatable); also transport=pci|mmio" },
+	{ "console", K_CONSOLE, "virtio",
+	  "a virtio console (hvc0); it takes this terminal's input" },
+	{ "rng", K_BOOL, NULL, "a virtio-rng device fed by the host's getrandom()" },
+	{ "virtio-transport", K_TRANSPORT, "pci|mmio",
+	  "transport of virtio devices (default pci)" },
 	{ "config", K_CONFIG, "FILE", "read more keys from FILE: one 'key = value' per line" },
 };
 
@@ -210,6 +232,167 @@ static int check_mem(uint64_t v, const char *text)
 	return 0;
 }
 
+static int parse_transport(const char *s, enum virtio_transport *t)
+{
+	if (!strcmp(s, "pci"))
+		*t = VT_PCI;
+	else if (!strcmp(s, "mmio"))
+		*t = VT_MMIO;
+	else
+		return -1;
+	return 0;
+}
+
+enum virtio_transport config_transport(const struct config *c, enum virtio_transport t)
+{
+	if (t != VT_DEFAULT)
+		return t;
+	return c->transport == VT_MMIO ? VT_MMIO : VT_PCI;
+}
+
+/* One "name" or "name=value" item of a comma-separated option list. */
+struct subopt {
+	char name[32];
+	const char *val; /* NULL for a bare name */
+};
+
+/*
+ * Cut @s at the next comma into @o; returns the rest or NULL at the end.
+ * Values are copied into config-owned storage so they outlive @s.
+ */
+static const char *subopt_next(struct config *c, const char *s, struct subopt *o, int *err)
+{
+	const char *end = strchr(s, ','), *eq;
+	size_t len = end ? (size_t)(end - s) : strlen(s);
+	char buf[4096];
+
+	eq = memchr(s, '=', len);
+	*err = 0;
+	o->val = NULL;
+	if ((size_t)((eq ? eq : s + len) - s) >= sizeof(o->name) || len >= sizeof(buf)) {
+		*err = -1;
+		return NULL;
+	}
+	memcpy(o->name, s, (eq ? eq : s + len) - s);
+	o->name[(eq ? eq : s + len) - s] = '\0';
+	if (eq) {
+		memcpy(buf, eq + 1, len - (eq + 1 - s));
+		buf[len - (eq + 1 - s)] = '\0';
+		o->val = config_keep(c, buf);
+		if (!o->val)
+			*err = -1;
+	}
+	return end ? end + 1 : NULL;
+}
+
+static int disk_item(struct config *c, struct disk_opts *d, const struct subopt *o)
+{
+	const char *v = o->val;
+
+	if (!strcmp(o->name, "readonly"))
+		return v && parse_bool(v, &d->readonly) ? -1 : (d->readonly = !v || d->readonly, 0);
+	if (!v)
+		return -1;
+	if (!strcmp(o->name, "file") && *v)
+		d->file = v;
+	else if (!strcmp(o->name, "format") && !strcmp(v, "raw"))
+		d->format = DISK_FMT_RAW;
+	else if (!strcmp(o->name, "format") && !strcmp(v, "qcow2"))
+		d->format = DISK_FMT_QCOW2;
+	else if (!strcmp(o->name, "cache") && !strcmp(v, "none"))
+		d->cache = DISK_CACHE_NONE;
+	else if (!strcmp(o->name, "cache") && !strcmp(v, "writeback"))
+		d->cache = DISK_CACHE_WRITEBACK;
+	else if (!strcmp(o->name, "aio") && !strcmp(v, "io_uring"))
+		d->aio = DISK_AIO_IO_URING;
+	else if (!strcmp(o->name, "aio") && !strcmp(v, "native"))
+		d->aio = DISK_AIO_NATIVE;
+	else if (!strcmp(o->name, "aio") && !strcmp(v, "threads"))
+		d->aio = DISK_AIO_THREADS;
+	else if (!strcmp(o->name, "serial") && strlen(v) <= CONFIG_SERIAL_ID)
+		strcpy(d->serial, v);
+	else if (!strcmp(o->name, "transport"))
+		return parse_transport(v, &d->transport);
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_disk(struct config *c, const char *val)
+{
+	struct disk_opts d = { 0 };
+	struct subopt o;
+	const char *s = val;
+	int err;
+
+	if (c->nr_disks >= CONFIG_MAX_DISKS) {
+		fprintf(stderr, "vmm: --disk: at most %d disks\n", CONFIG_MAX_DISKS);
+		return -1;
+	}
+	while (s) {
+		s = subopt_next(c, s, &o, &err);
+		if (err || disk_item(c, &d, &o)) {
+			fprintf(stderr, "vmm: --disk: bad option '%s%s%s' in '%s'\n", o.name,
+				o.val ? "=" : "", o.val ? o.val : "", val);
+			return -1;
+		}
+	}
+	if (!d.file) {
+		fprintf(stderr, "vmm: --disk: no file=PATH in '%s'\n", val);
+		return -1;
+	}
+	c->disks[c->nr_disks++] = d;
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6 ||
+	    strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = b[i];
+	return mac[0] & 1 ? -1 : 0; /* a multicast address is no station address */
+}
+
+static int parse_net(struct config *c, const char *val)
+{
+	struct net_opts n = { 0 };
+	struct subopt o;
+	const char *s = val;
+	int err;
+
+	if (c->nr_nets >= CONFIG_MAX_NETS) {
+		fprintf(stderr, "vmm: --net: at most %d network devices\n", CONFIG_MAX_NETS);
+		return -1;
+	}
+	while (s) {
+		s = subopt_next(c, s, &o, &err);
+		if (!err && o.val && !strcmp(o.name, "tap") && *o.val && strlen(o.val) < 16)
+			n.tap = o.val;
+		else if (!err && o.val && !strcmp(o.name, "mac") && !parse_mac(o.val, n.mac))
+			n.mac_set = true;
+		else if (!err && o.val && !strcmp(o.name, "transport") &&
+			 !parse_transport(o.val, &n.transport))
+			continue;
+		else {
+			fprintf(stderr, "vmm: --net: bad option '%s%s%s' in '%s'\n", o.name,
+				o.val ? "=" : "", o.val ? o.val : "", val);
+			return -1;
+		}
+	}
+	if (!n.tap) {
+		fprintf(stderr, "vmm: --net: no tap=NAME in '%s'\n", val);
+		return -1;
+	}
+	c->nets[c->nr_nets++] = n;
+	return 0;
+}
+
 /* Apply one key. @val may be NULL only for K_BOOL. Strings are kept, not copied. */
 static int config_set(struct config *c, const struct key *k, const char *val)
 {
@@ -263,7 +446,26 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 			fprintf(stderr, "vmm: --%s: expected yes or no, got '%s'\n", k->name, val);
 			return -1;
 		}
-		c->stats = b;
+		if (!strcmp(k->name, "rng"))
+			c->rng = b;
+		else
+			c->stats = b;
+		return 0;
+	case K_DISK: return parse_disk(c, val);
+	case K_NET: return parse_net(c, val);
+	case K_CONSOLE:
+		if (strcmp(val, "virtio")) {
+			fprintf(stderr, "vmm: --console: expected virtio, got '%s'\n", val);
+			return -1;
+		}
+		c->virtio_console = true;
+		return 0;
+	case K_TRANSPORT:
+		if (parse_transport(val, &c->transport)) {
+			fprintf(stderr, "vmm: --virtio-transport: expected pci or mmio, got '%s'\n",
+				val);
+			return -1;
+		}
 		return 0;
 	case K_SERIAL:
 		if (strcmp(val, "stdio") && strcmp(val, "none") &&

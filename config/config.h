@@ -10,6 +10,35 @@
 
 enum on_reset { ON_RESET_REBOOT, ON_RESET_EXIT };
 
+#define CONFIG_MAX_DISKS 16
+#define CONFIG_MAX_NETS	 8
+#define CONFIG_SERIAL_ID 20 /* VIRTIO_BLK_ID_BYTES */
+
+/* Which virtio transport a device sits on; DEFAULT follows --virtio-transport. */
+enum virtio_transport { VT_DEFAULT, VT_PCI, VT_MMIO };
+enum disk_format { DISK_FMT_AUTO, DISK_FMT_RAW, DISK_FMT_QCOW2 };
+enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE };
+enum disk_aio { DISK_AIO_IO_URING, DISK_AIO_NATIVE, DISK_AIO_THREADS };
+
+/* --disk file=PATH[,format=raw|qcow2][,readonly][,cache=][,aio=][,serial=][,transport=] */
+struct disk_opts {
+	const char *file;
+	enum disk_format format;
+	bool readonly;
+	enum disk_cache cache;
+	enum disk_aio aio;
+	char serial[CONFIG_SERIAL_ID + 1]; /* "" = none */
+	enum virtio_transport transport;
+};
+
+/* --net tap=NAME[,mac=52:54:00:12:34:56][,transport=] */
+struct net_opts {
+	const char *tap;
+	uint8_t mac[6];
+	bool mac_set; /* else vmm picks 52:54:00:12:34:(56 + index) */
+	enum virtio_transport transport;
+};
+
 struct config {
 	const char *kernel;
 	const char *initrd;
@@ -20,7 +49,14 @@ struct config {
 	unsigned int timeout; /* seconds, 0 = none */
 	bool stats;
 	enum on_reset on_reset;
-	struct config_str *owned; /* values read from config files */
+	unsigned int nr_disks;
+	struct disk_opts disks[CONFIG_MAX_DISKS];
+	unsigned int nr_nets;
+	struct net_opts nets[CONFIG_MAX_NETS];
+	bool virtio_console;		 /* --console virtio: hvc0 */
+	bool rng;			 /* --rng: virtio-rng from getrandom() */
+	enum virtio_transport transport; /* --virtio-transport, default PCI */
+	struct config_str *owned;	 /* values read from config files */
 };
 
 /* Defaults: 512 MiB, 1 vCPU, serial on stdio, reboot on reset. */
@@ -35,5 +71,7 @@ int config_parse(struct config *c, int argc, char **argv);
 void config_free(struct config *c);
 /* Parse one size such as 512M, 2G, 1048576 (bytes unless suffixed: M default). */
 int config_parse_size(const char *s, uint64_t *out);
+/* A device's transport after defaults: VT_PCI or VT_MMIO. */
+enum virtio_transport config_transport(const struct config *c, enum virtio_transport t);
 
 #endif

@@ -68,10 +68,20 @@ void devices_reset(struct vm *vm)
  */
 void devices_shutdown(struct vm *vm)
 {
-	while (nr_inited) {
-		struct device *d = device_nth(--nr_inited);
+	for (unsigned int i = nr_inited; i--;) {
+		struct device *d = device_nth(i);
 
 		if (d->shutdown)
 			d->shutdown(vm);
+	}
+}
+
+void devices_print_stats(struct vm *vm, FILE *f)
+{
+	for (unsigned int i = 0; i < nr_inited; i++) {
+		struct device *d = device_nth(i);
+
+		if (d->print_stats)
+			d->print_stats(vm, f);
 	}
 }

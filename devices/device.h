@@ -8,6 +8,8 @@
 #ifndef VMM_DEVICES_DEVICE_H
 #define VMM_DEVICES_DEVICE_H
 
+#include <stdio.h>
+
 struct vm;
 
 enum device_level {
@@ -20,9 +22,10 @@ enum device_level {
 struct device {
 	const char *name;
 	enum device_level level;
-	int (*init)(struct vm *vm);	 /* claim regions; 0 or -errno */
-	void (*reset)(struct vm *vm);	 /* machine reset: back to power-on state */
-	void (*shutdown)(struct vm *vm); /* drain and flush before exit */
+	int (*init)(struct vm *vm);		     /* claim regions; 0 or -errno */
+	void (*reset)(struct vm *vm);		     /* machine reset: back to power-on state */
+	void (*shutdown)(struct vm *vm);	     /* drain and flush before exit */
+	void (*print_stats)(struct vm *vm, FILE *f); /* --stats lines, may be NULL */
 	struct device *next;
 };
 
@@ -37,5 +40,7 @@ void device_register(struct device *dev);
 int devices_init(struct vm *vm);
 void devices_reset(struct vm *vm);
 void devices_shutdown(struct vm *vm);
+/* After devices_shutdown() too: a device keeps its counters until exit. */
+void devices_print_stats(struct vm *vm, FILE *f);
 
 #endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The block layer every disk front end uses (virtio-blk now, IDE later):
+ * an image (raw or qcow2, detected from the header) on an asynchronous
+ * back-end (io_uring, libaio, or a thread pool), chosen at open.
+ *
+ * Requests are submitted from the I/O thread and complete on it: the
+ * back-end's completion eventfd is watched by mmio/ioloop.c, and each
+ * request's done() runs there. blk_drain() waits for every submitted request
+ * (shutdown, device reset) and may be called from any thread once the
+ * front end stopped submitting.
+ *
+ * A read-write image is locked with an OFD lock (fcntl F_OFD_SETLK) so a
+ * second vmm cannot open it; FLUSH completes only after fdatasync (or the
+ * qcow2 metadata and data are on disk).
+ */
+#ifndef VMM_DEVICES_BLOCK_BLOCK_H
+#define VMM_DEVICES_BLOCK_BLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/uio.h>
+
+#include "config/config.h"
+
+struct blk;
+
+enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH, BLK_DISCARD, BLK_WRITE_ZEROES };
+
+struct blk_req {
+	enum blk_op op;
+	uint64_t offset; /* bytes; READ/WRITE/DISCARD/WRITE_ZEROES */
+	uint64_t len;	 /* bytes; for READ/WRITE the sum of iov lengths */
+	struct iovec *iov;
+	unsigned int iovcnt;
+	/* Runs on the I/O thread: 0, or -errno (-EIO, -ENOSPC, -EINVAL...). */
+	void (*done)(struct blk_req *req, int result);
+	void *opaque;
+};
+
+/*
+ * Open @o->file as @o says. NULL on failure with one line, without the
+ * "vmm: " prefix or newline, in @err (e.g. "'a.img': No such file or
+ * directory", "'a.img' is locked by another process").
+ */
+struct blk *blk_open(const struct disk_opts *o, char *err, size_t errlen);
+/* Requests beyond the end, or writes to a read-only image, fail -EINVAL/-EROFS. */
+void blk_submit(struct blk *b, struct blk_req *req);
+uint64_t blk_size(const struct blk *b); /* bytes the guest sees */
+bool blk_readonly(const struct blk *b);
+/* Wait for all submitted requests, running their done() callbacks. */
+void blk_drain(struct blk *b);
+/* Drain, flush, unlock, close. */
+void blk_close(struct blk *b);
+/* "raw"/"qcow2" and "io_uring"/"native"/"threads", for --stats. */
+const char *blk_format_name(const struct blk *b);
+const char *blk_backend_name(const struct blk *b);
+void blk_print_stats(const struct blk *b, const char *name, FILE *f);
+
+#endif
