@@ -28,7 +28,7 @@ modules=(virtio virtio_ring virtio_pci virtio_pci_modern_dev
 	virtio_pci_legacy_dev virtio_mmio virtio_blk virtio_net net_failover
 	failover virtio_console virtio_rng rng-core
 	libata ata_piix ata_generic pata_acpi scsi_mod scsi_common sd_mod
-	sr_mod cdrom)
+	sr_mod cdrom ext4 crc32c_generic)
 # busybox applets given a link (the shell runs every applet without one).
 # No /sbin/modprobe: the kernel asks it for four modules we do not have
 # (crypto-*) before /init runs; /init points the kernel at /bin/modprobe
