@@ -28,9 +28,9 @@
 struct vm;
 struct pci_dev;
 
-#define PCI_MAX_BARS	6
-#define PCI_CFG_SIZE	4096
-#define PCI_MSIX_MAX	64 /* vectors per function */
+#define PCI_MAX_BARS 6
+#define PCI_CFG_SIZE 4096
+#define PCI_MSIX_MAX 64 /* vectors per function */
 
 enum pci_bar_type { PCI_BAR_NONE, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
 
@@ -47,7 +47,7 @@ struct pci_bar {
 struct pci_msix_vector {
 	uint64_t addr;
 	uint32_t data;
-	bool masked; /* per-vector mask bit */
+	bool masked;  /* per-vector mask bit */
 	bool pending; /* PBA bit */
 	int gsi;      /* KVM GSI routed to (addr, data), -1 = none yet */
 	int irqfd;    /* eventfd bound to gsi with KVM_IRQFD, -1 = none */
