@@ -27,6 +27,7 @@ struct bus_region {
 	atomic_uint_fast64_t writes;
 	atomic_uint_fast64_t ns;
 	struct bus_region *next_all; /* every region ever registered, for stats */
+	bool gone;		     /* unregistered (a PCI BAR that moved) */
 };
 
 struct bus_table {
@@ -168,6 +169,7 @@ void bus_unregister(struct bus_region *r)
 		nt->n = j;
 		table_publish(r->space, nt);
 	}
+	r->gone = true;
 	pthread_mutex_unlock(&bus_lock);
 	/* The region itself stays on all_regions (its stats) until bus_reset(). */
 }
@@ -233,6 +235,12 @@ static int region_cmp(const void *a, const void *b)
 	return x->base < y->base ? -1 : x->base > y->base;
 }
 
+static bool same_place(const struct bus_region *a, const struct bus_region *b)
+{
+	return a->space == b->space && a->base == b->base && a->len == b->len &&
+	       !strcmp(a->name, b->name);
+}
+
 void bus_print_stats(FILE *f)
 {
 	struct bus_region **v;
@@ -252,7 +260,23 @@ void bus_print_stats(FILE *f)
 	for (i = 0; v && i < n; i++) {
 		uint64_t rd = atomic_load(&v[i]->reads), wr = atomic_load(&v[i]->writes);
 		uint64_t ns = atomic_load(&v[i]->ns);
+		bool live = !v[i]->gone;
 		char range[40];
+
+		/*
+		 * A BAR the guest sized or moved leaves regions behind: one
+		 * line per place, the counts of each visit summed, and none
+		 * for a place that was never accessed.
+		 */
+		while (i + 1 < n && same_place(v[i], v[i + 1])) {
+			i++;
+			rd += atomic_load(&v[i]->reads);
+			wr += atomic_load(&v[i]->writes);
+			ns += atomic_load(&v[i]->ns);
+			live |= !v[i]->gone;
+		}
+		if (!live && !rd && !wr)
+			continue;
 
 		snprintf(range, sizeof(range), "%#" PRIx64 "-%#" PRIx64, v[i]->base,
 			 v[i]->base + v[i]->len - 1);
