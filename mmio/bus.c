@@ -46,6 +46,15 @@ static _Atomic(struct bus_table *) bus_tables[BUS_NR_SPACES];
 static struct bus_region *all_regions;
 static struct bus_unclaimed unclaimed[BUS_NR_SPACES];
 static atomic_bool bus_timing;
+/*
+ * vCPU threads inside bus_access(). A table that was replaced may be freed
+ * once no other thread is inside: a thread that enters later loads the new
+ * table (both sides use sequentially consistent operations). The calling
+ * thread's own access, if any (a BAR write that moves a region), no longer
+ * touches the table once the device callback runs.
+ */
+static atomic_int bus_readers;
+static _Thread_local int bus_depth;
 
 static const char *const space_names[BUS_NR_SPACES] = { "pio", "mmio" };
 
@@ -87,12 +96,45 @@ static struct bus_region *table_find(const struct bus_table *t, uint64_t addr)
 	return NULL;
 }
 
+/* Free replaced tables when nobody else can be reading them. bus_lock held. */
+static void tables_reclaim(void)
+{
+	if (atomic_load(&bus_readers) - bus_depth != 0)
+		return;
+	for (int s = 0; s < BUS_NR_SPACES; s++) {
+		struct bus_table *t = atomic_load(&bus_tables[s]);
+
+		while (t && t->retired) {
+			struct bus_table *next = t->retired->retired;
+
+			free(t->retired);
+			t->retired = next;
+		}
+	}
+}
+
 static void table_publish(enum bus_space space, struct bus_table *nt)
 {
 	struct bus_table *old = atomic_load(&bus_tables[space]);
 
 	nt->retired = old;
-	atomic_store_explicit(&bus_tables[space], nt, memory_order_release);
+	atomic_store(&bus_tables[space], nt);
+	tables_reclaim();
+}
+
+/*
+ * A region this device had before (a PCI BAR the guest moved or stopped
+ * decoding): reused, so its counts carry on and a guest that moves BARs
+ * forever cannot make vmm allocate forever. bus_lock held.
+ */
+static struct bus_region *region_revive(enum bus_space space, const struct bus_ops *ops,
+					void *opaque, const char *name)
+{
+	for (struct bus_region *r = all_regions; r; r = r->next_all)
+		if (r->gone && r->space == space && r->ops == ops && r->opaque == opaque &&
+		    !strcmp(r->name, name))
+			return r;
+	return NULL;
 }
 
 struct bus_region *bus_register(enum bus_space space, uint64_t base, uint64_t len,
@@ -100,6 +142,7 @@ struct bus_region *bus_register(enum bus_space space, uint64_t base, uint64_t le
 {
 	struct bus_table *t, *nt;
 	struct bus_region *r;
+	bool fresh;
 	size_t i, n;
 
 	if (space >= BUS_NR_SPACES || !len || base + len - 1 < base) {
@@ -107,14 +150,21 @@ struct bus_region *bus_register(enum bus_space space, uint64_t base, uint64_t le
 			space < BUS_NR_SPACES ? space_names[space] : "?", base, len, name);
 		return NULL;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return NULL;
-	*r = (struct bus_region){
-		.space = space, .base = base, .len = len, .ops = ops, .opaque = opaque, .name = name
-	};
-
 	pthread_mutex_lock(&bus_lock);
+	r = region_revive(space, ops, opaque, name);
+	fresh = !r;
+	if (fresh)
+		r = calloc(1, sizeof(*r));
+	if (!r) {
+		pthread_mutex_unlock(&bus_lock);
+		return NULL;
+	}
+	r->space = space;
+	r->base = base;
+	r->len = len;
+	r->ops = ops;
+	r->opaque = opaque;
+	r->name = name;
 	t = atomic_load(&bus_tables[space]);
 	n = t ? t->n : 0;
 	/* Insertion point: first region starting above base. */
@@ -131,13 +181,15 @@ struct bus_region *bus_register(enum bus_space space, uint64_t base, uint64_t le
 			"vmm: bus: %s %#" PRIx64 "+%#" PRIx64 " (%s) overlaps %#" PRIx64
 			"+%#" PRIx64 " (%s)\n",
 			space_names[space], base, len, name, o->base, o->len, o->name);
-		free(r);
+		if (fresh)
+			free(r);
 		return NULL;
 	}
 	nt = table_alloc(n + 1);
 	if (!nt) {
 		pthread_mutex_unlock(&bus_lock);
-		free(r);
+		if (fresh)
+			free(r);
 		return NULL;
 	}
 	if (i)
@@ -145,8 +197,11 @@ struct bus_region *bus_register(enum bus_space space, uint64_t base, uint64_t le
 	nt->r[i] = r;
 	if (n - i)
 		memcpy(nt->r + i + 1, t->r + i, (n - i) * sizeof(nt->r[0]));
-	r->next_all = all_regions;
-	all_regions = r;
+	if (fresh) {
+		r->next_all = all_regions;
+		all_regions = r;
+	}
+	r->gone = false;
 	table_publish(space, nt);
 	pthread_mutex_unlock(&bus_lock);
 	return r;
@@ -182,17 +237,31 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static void dispatch(enum bus_space space, struct bus_region *r, uint64_t addr, uint8_t *data,
+		     unsigned int len, bool is_write);
+
 void bus_access(enum bus_space space, uint64_t addr, uint8_t *data, unsigned int len, bool is_write)
 {
 	struct bus_table *t;
 	struct bus_region *r;
-	uint64_t val = 0, t0 = 0;
-	bool timed;
 
 	if (space >= BUS_NR_SPACES || !len || len > 8)
 		return;
-	t = atomic_load_explicit(&bus_tables[space], memory_order_acquire);
+	atomic_fetch_add(&bus_readers, 1);
+	bus_depth++;
+	t = atomic_load(&bus_tables[space]);
 	r = table_find(t, addr);
+	dispatch(space, r, addr, data, len, is_write);
+	bus_depth--;
+	atomic_fetch_sub(&bus_readers, 1);
+}
+
+static void dispatch(enum bus_space space, struct bus_region *r, uint64_t addr, uint8_t *data,
+		     unsigned int len, bool is_write)
+{
+	uint64_t val = 0, t0 = 0;
+	bool timed;
+
 	if (!r) {
 		if (is_write) {
 			atomic_fetch_add_explicit(&unclaimed[space].writes, 1,
