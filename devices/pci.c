@@ -117,6 +117,7 @@ void pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16
 	dev->intx_level = dev->intx_asserted = false;
 	dev->msix_cap = 0;
 	dev->registered = false;
+	/* bar_remap, cfg_hook and priv are the model's: set before or after. */
 
 	put16(dev->cfg + PCI_VENDOR_ID, vendor);
 	put16(dev->cfg + PCI_DEVICE_ID, device);
@@ -371,7 +372,8 @@ static void bar_dword_write(struct pci_dev *d, unsigned int reg, uint32_t v)
 /* Recompute this function's contribution to its GSI (dev->lock held). */
 static void intx_update(struct pci_dev *d)
 {
-	bool assert = d->intx_pin && d->intx_level &&
+	/* With MSI-X on, a function must not use INTx (PCI 3.0, 6.8.3.3). */
+	bool assert = d->intx_pin && d->intx_level && !d->msix.enabled &&
 		      !(cfg_get16(d, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
 	unsigned int idx = d->intx_gsi - PCI_INTX_GSI_BASE;
 	uint16_t status = cfg_get16(d, PCI_STATUS) & ~PCI_STATUS_INTERRUPT;
@@ -650,6 +652,8 @@ static uint32_t cfg_read(struct pci_dev *d, unsigned int reg, unsigned int len)
 	uint32_t v = 0;
 
 	pthread_mutex_lock(&d->lock);
+	if (d->cfg_hook)
+		d->cfg_hook(d, reg, len, false);
 	for (unsigned int i = 0; i < len; i++)
 		v |= (uint32_t)d->cfg[reg + i] << (8 * i);
 	pthread_mutex_unlock(&d->lock);
@@ -695,8 +699,12 @@ static void cfg_write(struct pci_dev *d, unsigned int reg, uint32_t val, unsigne
 		bars_update(d);
 	if ((old_cmd ^ cfg_get16(d, PCI_COMMAND)) & PCI_COMMAND_INTX_DISABLE)
 		intx_update(d);
-	if (d->msix_cap && old_msix != cfg_get16(d, d->msix_cap + PCI_MSIX_FLAGS))
+	if (d->msix_cap && old_msix != cfg_get16(d, d->msix_cap + PCI_MSIX_FLAGS)) {
 		msix_ctrl_update(d);
+		intx_update(d);
+	}
+	if (d->cfg_hook)
+		d->cfg_hook(d, reg, len, true);
 	pthread_mutex_unlock(&d->lock);
 }
 

@@ -37,7 +37,7 @@ struct model {
 	unsigned int reads[PCI_MAX_BARS], writes[PCI_MAX_BARS];
 	uint64_t last_val;
 	unsigned int remaps;
-	int remap_bar;			      /* the last BAR bar_remap was called for */
+	int remap_bar;			   /* the last BAR bar_remap was called for */
 	uint64_t remap_addr[PCI_MAX_BARS]; /* what it said for each */
 };
 
@@ -207,8 +207,7 @@ static void test_ecam(void **state)
 	assert_int_equal(mmio_read(ECAM(0, 0, 0), 4), 0x29c08086);
 	assert_int_equal(mmio_read(ECAM(0, 0, 2), 2), 0x29c0);
 	assert_int_equal(mmio_read(ECAM(0, 0, 0xb), 1), 0x06);
-	assert_int_equal(mmio_read(ECAM(1, 0, 0), 8),
-			 (uint64_t)cfg_inl(1, 4) << 32 | 0x10411af4);
+	assert_int_equal(mmio_read(ECAM(1, 0, 0), 8), (uint64_t)cfg_inl(1, 4) << 32 | 0x10411af4);
 	assert_int_equal(mmio_read(ECAM(9, 0, 0), 4), 0xffffffff);
 	assert_int_equal(mmio_read(ECAM(1, 3, 0), 4), 0xffffffff);
 	/* Misaligned: all-ones, and a write is dropped. */
@@ -558,6 +557,54 @@ static void test_msix(void **state)
 	assert_int_equal(cfg_inl(1, 0x48) >> 16, 3);
 }
 
+static unsigned int hook_reads, hook_writes, hook_off, hook_len;
+
+/* A model register at 0x4b (in the vendor capability): reads count up. */
+static void cfg_hook(struct pci_dev *dev, unsigned int off, unsigned int len, bool is_write)
+{
+	if (is_write) {
+		hook_writes++;
+	} else {
+		hook_reads++;
+		dev->cfg[0x47] = hook_reads;
+	}
+	hook_off = off;
+	hook_len = len;
+}
+
+static void test_cfg_hook(void **state)
+{
+	models[0].pci.cfg_hook = cfg_hook;
+	hook_reads = hook_writes = 0;
+	assert_int_equal(cfg_inl(1, 0x44) >> 24, 1);
+	assert_int_equal(cfg_inl(1, 0x44) >> 24, 2);
+	assert_int_equal(hook_off, 0x44);
+	assert_int_equal(hook_len, 4);
+	/* Writes: after the masks applied, with what the guest addressed. */
+	cfg_outb(1, 0x43, 0x5a);
+	assert_int_equal(hook_writes, 1);
+	assert_int_equal(hook_off, 0x43);
+	assert_int_equal(hook_len, 1);
+	assert_int_equal(models[0].pci.cfg[0x43], 0x5a);
+	assert_int_equal(mmio_read(ECAM(1, 0, 0x47), 1), 3); /* ECAM: hook too */
+	models[0].pci.cfg_hook = NULL;
+}
+
+/* With MSI-X enabled the function's INTx is held off. */
+static void test_msix_masks_intx(void **state)
+{
+	unsigned int gsi = pci_intx_gsi(1, 1);
+
+	pci_intx_set(&models[0].pci, true);
+	assert_int_equal(fake_level(gsi), 1);
+	cfg_outw(1, 0x4a, PCI_MSIX_FLAGS_ENABLE);
+	assert_int_equal(fake_level(gsi), 0);
+	cfg_outw(1, 0x4a, 0);
+	assert_int_equal(fake_level(gsi), 1);
+	pci_intx_set(&models[0].pci, false);
+	assert_int_equal(fake_level(gsi), 0);
+}
+
 /* The machine-reset hook resets every function and the CF8 latch. */
 static void test_machine_reset(void **state)
 {
@@ -590,8 +637,7 @@ static void test_register_errors(void **state)
 	assert_int_equal(pci_add_bar(&extra[31], 0, PCI_BAR_MEM32, 1ULL << 31, &bar_ops, NULL),
 			 -EINVAL);
 	assert_int_equal(pci_add_bar(&extra[31], 0, PCI_BAR_IO, 512, &bar_ops, NULL), -EINVAL);
-	assert_int_equal(pci_add_bar(&extra[31], 5, PCI_BAR_MEM64, 4096, &bar_ops, NULL),
-			 -EINVAL);
+	assert_int_equal(pci_add_bar(&extra[31], 5, PCI_BAR_MEM64, 4096, &bar_ops, NULL), -EINVAL);
 	assert_int_equal(pci_add_msix(&extra[31], 65, 0, 0, 0x1000), -EINVAL);
 	teardown(NULL);
 	free(extra);
@@ -668,8 +714,8 @@ static void test_acpi_tables(void **state)
 	assert_non_null(memmem(dsdt, dsdt->length, "\x0c\x41\xd0\x0c\x02", 5)); /* PNP0C02 */
 	assert_non_null(memmem(dsdt, dsdt->length, prt_slot1_intb, sizeof(prt_slot1_intb)));
 	/* The 32-bit window: DWordMemory min 0xc0000000 max 0xcfffffff. */
-	assert_non_null(memmem(dsdt, dsdt->length,
-			       "\x00\x00\x00\x00\x00\x00\x00\xc0\xff\xff\xff\xcf", 12));
+	assert_non_null(
+		memmem(dsdt, dsdt->length, "\x00\x00\x00\x00\x00\x00\x00\xc0\xff\xff\xff\xcf", 12));
 	if (dump) {
 		const struct acpi_table_header *tabs[] = { mcfg, dsdt };
 		const char *names[] = { "mcfg", "dsdt" };
@@ -700,6 +746,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cap_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intx_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cfg_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msix_masks_intx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_machine_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_errors, setup, teardown),
 		cmocka_unit_test(test_cap_space),
