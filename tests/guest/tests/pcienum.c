@@ -81,7 +81,7 @@ static void size_bars(int slot, int fn)
 			continue;
 		if (lo & 1) {
 			type = "io";
-			size = (uint16_t)~(lo & ~3u) + 1;
+			size = (uint16_t) ~(lo & ~3u) + 1;
 		} else if ((lo & 6) == 4 && n < 5) {
 			type = "mem64";
 			hi_old = m1_read(slot, fn, reg + 4);
@@ -91,7 +91,7 @@ static void size_bars(int slot, int fn)
 			size = ~((uint64_t)hi << 32 | (lo & ~0xfu)) + 1;
 		} else {
 			type = "mem32";
-			size = (uint32_t)~(lo & ~0xfu) + 1;
+			size = (uint32_t) ~(lo & ~0xfu) + 1;
 		}
 		kit_printf("KIT: bar 00:%02x.%d %d %s size 0x%llx\n", slot, fn, n, type,
 			   (unsigned long long)size);
