@@ -30,6 +30,22 @@ if need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/pcienum.bzImage"; then
 	end_check "$WORK/pci"
 fi
 
+# A virtio-rng on PCI (where the tree has it): a function with a memory BAR,
+# the same through both mechanisms, and BAR sizing leaves it in place.
+begin pci_enum_vmm_virtio
+if [ ! -e virtio/rng.c ]; then
+	skip "$CHECK" "no virtio-rng in this tree"
+elif need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/pcienum.bzImage"; then
+	run_vmm "$WORK/pci.rng" --kernel "$GUEST/pcienum.bzImage" --rng
+	expect_status 3
+	expect_line "KIT: pci 00:00.0 8086:29c0 class 060000" "$WORK/pci.rng"
+	expect_grep "^KIT: pci 00:0[1-9a-f].0 1af4:1044 class [0-9a-f]{6}$" "$WORK/pci.rng"
+	expect_grep "^KIT: bar 00:0[1-9a-f].0 [0-5] mem(32|64) size 0x[0-9a-f]+$" "$WORK/pci.rng"
+	expect_same_functions "$WORK/pci.rng"
+	expect_no_grep "KIT: FAIL" "$WORK/pci.rng"
+	end_check "$WORK/pci.rng"
+fi
+
 begin pci_enum_qemu_pc
 if need_qemu "$CHECK" && need_file "$CHECK" "$GUEST/pcienum.bzImage"; then
 	run_qemu "$WORK/pci.qemu" "${QEMU_PC[@]}" -kernel "$GUEST/pcienum.bzImage"
