@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <asm/e820.h>
+
 #include "bios/acpi.h"
 #include "bios/layout.h"
 #include "bios/tables.h"
@@ -716,6 +718,18 @@ static void test_acpi_tables(void **state)
 	/* The 32-bit window: DWordMemory min 0xc0000000 max 0xcfffffff. */
 	assert_non_null(
 		memmem(dsdt, dsdt->length, "\x00\x00\x00\x00\x00\x00\x00\xc0\xff\xff\xff\xcf", 12));
+	/* ECAM is reserved in the e820 map too. */
+	{
+		struct boot_e820_entry e[32];
+		int n = e820_build(&vm, e, 32), i;
+
+		assert_true(n > 0);
+		for (i = 0; i < n && e[i].addr != PCI_ECAM_BASE; i++)
+			;
+		assert_true(i < n);
+		assert_int_equal(e[i].size, PCI_ECAM_SIZE);
+		assert_int_equal(e[i].type, E820_RESERVED);
+	}
 	if (dump) {
 		const struct acpi_table_header *tabs[] = { mcfg, dsdt };
 		const char *names[] = { "mcfg", "dsdt" };
