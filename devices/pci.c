@@ -456,17 +456,24 @@ fail_route:
 	return ret;
 }
 
-static void msix_vec_release(struct pci_dev *d, unsigned int v)
+/*
+ * Give vector @v's GSI and irqfd back. At vmm's exit (@tell_kvm false) the
+ * eventfd is only closed: the VM goes away whole, and each routing update
+ * would wait for an SRCU grace period for nothing.
+ */
+static void msix_vec_release(struct pci_dev *d, unsigned int v, bool tell_kvm)
 {
 	struct pci_msix_vector *m = &d->msix.vec[v];
 
 	if (m->irqfd >= 0) {
-		vm_irqfd(d->vm, m->irqfd, m->gsi, false);
+		if (tell_kvm)
+			vm_irqfd(d->vm, m->irqfd, m->gsi, false);
 		close(m->irqfd);
 		m->irqfd = -1;
 	}
 	if (m->gsi >= 0) {
-		vm_msi_route_del(d->vm, m->gsi);
+		if (tell_kvm)
+			vm_msi_route_del(d->vm, m->gsi);
 		m->gsi = -1;
 	}
 }
@@ -635,10 +642,10 @@ out:
 	pthread_mutex_unlock(&dev->lock);
 }
 
-static void msix_reset(struct pci_dev *d)
+static void msix_reset(struct pci_dev *d, bool tell_kvm)
 {
 	for (unsigned int v = 0; v < d->msix.nr; v++) {
-		msix_vec_release(d, v);
+		msix_vec_release(d, v, tell_kvm);
 		d->msix.vec[v] = (struct pci_msix_vector){ .masked = true, .gsi = -1, .irqfd = -1 };
 	}
 	d->msix.enabled = d->msix.func_masked = false;
@@ -905,7 +912,7 @@ int pci_register(struct vm *vm, struct pci_dev *dev)
 void pci_dev_reset(struct pci_dev *dev)
 {
 	pthread_mutex_lock(&dev->lock);
-	msix_reset(dev);
+	msix_reset(dev, true);
 	dev->intx_level = false;
 	memcpy(dev->cfg, dev->cfg_reset, sizeof(dev->cfg));
 	intx_update(dev);
@@ -962,7 +969,7 @@ static void pci_shutdown(struct vm *vm)
 		if (!d)
 			continue;
 		pthread_mutex_lock(&d->lock);
-		msix_reset(d);
+		msix_reset(d, false);
 		d->intx_level = false;
 		intx_update(d);
 		for (int n = 0; n < PCI_MAX_BARS; n++) {
