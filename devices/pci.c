@@ -117,6 +117,7 @@ void pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16
 	dev->intx_level = dev->intx_asserted = false;
 	dev->msix_cap = 0;
 	dev->registered = false;
+	dev->stat_msix = dev->stat_msix_held = dev->stat_intx = 0;
 	/* bar_remap, cfg_hook and priv are the model's: set before or after. */
 
 	put16(dev->cfg + PCI_VENDOR_ID, vendor);
@@ -385,6 +386,8 @@ static void intx_update(struct pci_dev *d)
 	d->intx_asserted = assert;
 	pthread_mutex_lock(&pci.intx_lock);
 	/* A shared line stays high while any of its functions asserts it. */
+	if (assert)
+		d->stat_intx++;
 	if (assert && pci.intx_count[idx]++ == 0)
 		vm_irq_line(d->vm, d->intx_gsi, 1);
 	else if (!assert && --pci.intx_count[idx] == 0)
@@ -487,6 +490,8 @@ static void msix_fire(struct pci_dev *d, unsigned int v)
 		return;
 	if (write(m->irqfd, &one, sizeof(one)) != sizeof(one))
 		fprintf(stderr, "vmm: %s: MSI-X vector %u: eventfd write failed\n", d->name, v);
+	else
+		d->stat_msix++;
 }
 
 /*
@@ -532,10 +537,12 @@ void pci_msix_notify(struct pci_dev *dev, unsigned int v)
 {
 	pthread_mutex_lock(&dev->lock);
 	if (v < dev->msix.nr && dev->msix.enabled) {
-		if (msix_vec_deliverable(dev, v))
+		if (msix_vec_deliverable(dev, v)) {
 			msix_fire(dev, v);
-		else
+		} else if (!dev->msix.vec[v].pending) {
 			dev->msix.vec[v].pending = true;
+			dev->stat_msix_held++;
+		}
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -980,13 +987,30 @@ static void pci_shutdown(struct vm *vm)
 		d->registered = false;
 		pthread_mutex_unlock(&d->lock);
 	}
+	/* The slot table stays for --stats; pci_init() starts a new one. */
 	pthread_mutex_lock(&pci.lock);
-	memset(pci.slot, 0, sizeof(pci.slot));
 	bus_unregister(pci.pio_addr);
 	bus_unregister(pci.pio_data);
 	bus_unregister(pci.ecam);
 	pci.pio_addr = pci.pio_data = pci.ecam = NULL;
 	pthread_mutex_unlock(&pci.lock);
+}
+
+/* One line per function that interrupted (the host bridge never does). */
+static void pci_print_stats(struct vm *vm, FILE *f)
+{
+	for (unsigned int s = 0; s < PCI_NR_SLOTS; s++) {
+		struct pci_dev *d = pci_find(0, s << 3);
+
+		if (!d || (!d->intx_pin && !d->msix.nr))
+			continue;
+		pthread_mutex_lock(&d->lock);
+		fprintf(f,
+			"pci 00:%02x.0 %s: %" PRIu64 " MSI-X messages, %" PRIu64
+			" held while masked, %" PRIu64 " INTx raises\n",
+			s, d->name ? d->name : "?", d->stat_msix, d->stat_msix_held, d->stat_intx);
+		pthread_mutex_unlock(&d->lock);
+	}
 }
 
 struct device pci_device = {
@@ -995,5 +1019,6 @@ struct device pci_device = {
 	.init = pci_init,
 	.reset = pci_reset,
 	.shutdown = pci_shutdown,
+	.print_stats = pci_print_stats,
 };
 device_init(pci_device);

@@ -546,6 +546,21 @@ static void test_msix(void **state)
 	assert_int_equal(mmio_read(t + 0x800, 4), 0);
 	assert_int_equal(pci_msix_read(d, 0x1000 - 2, 4), 0); /* straddles the end */
 
+	/* --stats: messages sent (1 + 2 + 1 + 1), notifies held (2). */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		assert_non_null(f);
+		pci_device.print_stats(&vm, f);
+		fclose(f);
+		assert_string_equal(buf,
+				    "pci 00:01.0 test0: 5 MSI-X messages, 2 held while masked, "
+				    "0 INTx raises\n");
+		free(buf);
+	}
+
 	/* Disable: notify dropped; reset frees routes and irqfds. */
 	cfg_outw(1, 0x4a, 0);
 	assert_false(pci_msix_enabled(d));
