@@ -65,9 +65,7 @@ static void aio_push(struct blk *b)
 			io_prep_pwritev(cb, b->img->fd, io->iov, (int)io->iovcnt,
 					(long long)r->offset);
 			break;
-		default:
-			io_prep_fdsync(cb, b->img->fd);
-			break;
+		default: io_prep_fdsync(cb, b->img->fd); break;
 		}
 		cb->data = io;
 		io_set_eventfd(cb, b->be_efd);
@@ -114,8 +112,7 @@ static void aio_reap(struct blk *b)
 			struct blk_io *io = ev[i].data;
 			long res = (long)ev[i].res;
 
-			if (res >= 0 && io->req->op != BLK_FLUSH &&
-			    (uint64_t)res != io->req->len) {
+			if (res >= 0 && io->req->op != BLK_FLUSH && (uint64_t)res != io->req->len) {
 				/* Short transfer: finish it synchronously. */
 				uint64_t done = (uint64_t)res;
 				struct iovec rest[16];

@@ -37,8 +37,8 @@ struct bimg {
 	bool readonly;
 	bool direct;
 	enum disk_format fmt;
-	uint64_t size;	   /* virtual size in bytes */
-	struct qcow2 *q;   /* qcow2 state, NULL for raw */
+	uint64_t size;	      /* virtual size in bytes */
+	struct qcow2 *q;      /* qcow2 state, NULL for raw */
 	pthread_mutex_t lock; /* qcow2: one request at a time */
 };
 
@@ -46,8 +46,8 @@ struct blk_io {
 	struct blk *b;
 	struct blk_req *req;
 	int result;
-	bool sync;	 /* run by the pool through img_exec() */
-	void *bounce;	 /* O_DIRECT: aligned copy of the guest buffers */
+	bool sync;	   /* run by the pool through img_exec() */
+	void *bounce;	   /* O_DIRECT: aligned copy of the guest buffers */
 	struct iovec biov; /* the bounce buffer as an iovec */
 	struct iovec *iov; /* what the back-end uses: req->iov or &biov */
 	unsigned int iovcnt;
@@ -101,12 +101,12 @@ void blk_complete(struct blk *b, struct blk_io *io, int result);
 void blk_pool_submit(struct blk *b, struct blk_io *io);
 
 /* Images. */
-struct bimg *img_open(const char *path, enum disk_format fmt, bool readonly, bool direct,
-		      int depth, char *err, size_t errlen);
+struct bimg *img_open(const char *path, enum disk_format fmt, bool readonly, bool direct, int depth,
+		      char *err, size_t errlen);
 void img_close(struct bimg *img);
 /* Synchronous request on @img: 0 or -errno. */
-int img_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len,
-	     const struct iovec *iov, unsigned int iovcnt);
+int img_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len, const struct iovec *iov,
+	     unsigned int iovcnt);
 /* Reads of a chain member (backing files): past the end reads zeros. */
 int img_read(struct bimg *img, uint64_t off, void *buf, uint64_t len);
 
@@ -122,8 +122,7 @@ uint64_t iov_size(const struct iovec *iov, unsigned int cnt);
 unsigned int iov_slice(const struct iovec *iov, unsigned int cnt, uint64_t off, uint64_t len,
 		       struct iovec *out, unsigned int max);
 void iov_memset(const struct iovec *iov, unsigned int cnt, uint64_t off, int c, uint64_t len);
-void iov_to_buf(const struct iovec *iov, unsigned int cnt, uint64_t off, void *buf,
-		uint64_t len);
+void iov_to_buf(const struct iovec *iov, unsigned int cnt, uint64_t off, void *buf, uint64_t len);
 void iov_from_buf(const struct iovec *iov, unsigned int cnt, uint64_t off, const void *buf,
 		  uint64_t len);
 

@@ -83,8 +83,8 @@ static void *pool_thread(void *arg)
 		if (io->sync) {
 			struct blk_req *r = io->req;
 
-			io->result = img_exec(b->img, r->op, r->offset, r->len, io->iov,
-					      io->iovcnt);
+			io->result =
+				img_exec(b->img, r->op, r->offset, r->len, io->iov, io->iovcnt);
 		}
 
 		pthread_mutex_lock(&b->pool_lock);
@@ -310,15 +310,9 @@ struct blk *blk_open(const struct disk_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	switch (o->aio) {
-	case DISK_AIO_NATIVE:
-		be = &blk_aio_ops;
-		break;
-	case DISK_AIO_THREADS:
-		be = &blk_threads_ops;
-		break;
-	default:
-		be = &blk_uring_ops;
-		break;
+	case DISK_AIO_NATIVE: be = &blk_aio_ops; break;
+	case DISK_AIO_THREADS: be = &blk_threads_ops; break;
+	default: be = &blk_uring_ops; break;
 	}
 	b->pool_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (b->pool_efd < 0) {
@@ -410,8 +404,8 @@ void blk_print_stats(const struct blk *b, const char *name, FILE *f)
 {
 	struct blk *m = (struct blk *)b;
 
-	fprintf(f, "%s: %s, %s, aio=%s%s%s, %llu MiB\n", name, b->img->path,
-		blk_format_name(b), blk_backend_name(b), b->img->direct ? ", cache=none" : "",
+	fprintf(f, "%s: %s, %s, aio=%s%s%s, %llu MiB\n", name, b->img->path, blk_format_name(b),
+		blk_backend_name(b), b->img->direct ? ", cache=none" : "",
 		b->img->readonly ? ", readonly" : "", (unsigned long long)(b->img->size >> 20));
 	fprintf(f, "%s: requests", name);
 	for (int op = 0; op <= BLK_WRITE_ZEROES; op++)

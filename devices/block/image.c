@@ -50,24 +50,24 @@ unsigned int iov_slice(const struct iovec *iov, unsigned int cnt, uint64_t off, 
 }
 
 /* Walk [off, off + len) of @iov calling @fn on each piece. */
-#define IOV_WALK(iov, cnt, off, len, body)                                          \
-	do {                                                                         \
-		uint64_t _o = (off), _l = (len), _pos = 0;                           \
-		for (unsigned int _i = 0; _i < (cnt) && _l; _i++) {                  \
-			uint64_t _il = (iov)[_i].iov_len;                            \
-			if (_o >= _il) {                                             \
-				_o -= _il;                                           \
-				continue;                                            \
-			}                                                            \
-			uint8_t *p = (uint8_t *)(iov)[_i].iov_base + _o;             \
-			uint64_t n = _il - _o < _l ? _il - _o : _l;                  \
-			uint64_t pos = _pos;                                         \
-			(void)pos;                                                   \
-			body;                                                        \
-			_pos += n;                                                   \
-			_l -= n;                                                     \
-			_o = 0;                                                      \
-		}                                                                    \
+#define IOV_WALK(iov, cnt, off, len, body)                               \
+	do {                                                             \
+		uint64_t _o = (off), _l = (len), _pos = 0;               \
+		for (unsigned int _i = 0; _i < (cnt) && _l; _i++) {      \
+			uint64_t _il = (iov)[_i].iov_len;                \
+			if (_o >= _il) {                                 \
+				_o -= _il;                               \
+				continue;                                \
+			}                                                \
+			uint8_t *p = (uint8_t *)(iov)[_i].iov_base + _o; \
+			uint64_t n = _il - _o < _l ? _il - _o : _l;      \
+			uint64_t pos = _pos;                             \
+			(void)pos;                                       \
+			body;                                            \
+			_pos += n;                                       \
+			_l -= n;                                         \
+			_o = 0;                                          \
+		}                                                        \
 	} while (0)
 
 void iov_memset(const struct iovec *iov, unsigned int cnt, uint64_t off, int c, uint64_t len)
@@ -75,8 +75,7 @@ void iov_memset(const struct iovec *iov, unsigned int cnt, uint64_t off, int c, 
 	IOV_WALK(iov, cnt, off, len, memset(p, c, n));
 }
 
-void iov_to_buf(const struct iovec *iov, unsigned int cnt, uint64_t off, void *buf,
-		uint64_t len)
+void iov_to_buf(const struct iovec *iov, unsigned int cnt, uint64_t off, void *buf, uint64_t len)
 {
 	IOV_WALK(iov, cnt, off, len, memcpy((uint8_t *)buf + pos, p, n));
 }
@@ -111,14 +110,14 @@ static int file_rw(struct bimg *img, bool write, const struct iovec *iov, unsign
 
 		if (posix_memalign(&buf, BLK_MEM_ALIGN, blen ? blen : BLK_SECTOR))
 			return -ENOMEM;
+		/* Reads may round up to whole sectors; writes must be whole. */
 		b.iov_base = buf;
-		b.iov_len = len;
+		b.iov_len = write ? len : blen;
 		if (write)
 			iov_to_buf(iov, cnt, 0, buf, len);
 		else
 			memset(buf, 0, blen);
-		if (len % BLK_SECTOR) {
-			/* Only unaligned by length: no caller does this; refuse. */
+		if (write && len % BLK_SECTOR) {
 			free(buf);
 			return -EINVAL;
 		}
@@ -214,12 +213,9 @@ static int raw_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len
 		    const struct iovec *iov, unsigned int iovcnt)
 {
 	switch (op) {
-	case BLK_READ:
-		return file_preadv(img, iov, iovcnt, off);
-	case BLK_WRITE:
-		return file_pwritev(img, iov, iovcnt, off);
-	case BLK_FLUSH:
-		return fdatasync(img->fd) < 0 ? -errno : 0;
+	case BLK_READ: return file_preadv(img, iov, iovcnt, off);
+	case BLK_WRITE: return file_pwritev(img, iov, iovcnt, off);
+	case BLK_FLUSH: return fdatasync(img->fd) < 0 ? -errno : 0;
 	case BLK_DISCARD:
 		/* Advisory: where the file system cannot punch holes, do nothing. */
 		if (fallocate(img->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
@@ -238,8 +234,8 @@ static int raw_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len
 	return -EINVAL;
 }
 
-int img_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len,
-	     const struct iovec *iov, unsigned int iovcnt)
+int img_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len, const struct iovec *iov,
+	     unsigned int iovcnt)
 {
 	if (img->q)
 		return qcow2_exec(img, op, off, len, iov, iovcnt);
@@ -272,8 +268,8 @@ static int lock_file(int fd, bool readonly)
 	return fcntl(fd, F_OFD_SETLK, &fl) < 0 ? -errno : 0;
 }
 
-struct bimg *img_open(const char *path, enum disk_format fmt, bool readonly, bool direct,
-		      int depth, char *err, size_t errlen)
+struct bimg *img_open(const char *path, enum disk_format fmt, bool readonly, bool direct, int depth,
+		      char *err, size_t errlen)
 {
 	struct bimg *img = calloc(1, sizeof(*img));
 	uint8_t hdr[512];

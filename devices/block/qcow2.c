@@ -70,7 +70,7 @@ struct qtable {
 struct qcow2 {
 	uint32_t version;
 	uint32_t cluster_bits;
-	uint64_t cs; /* cluster size */
+	uint64_t cs;	  /* cluster size */
 	uint32_t l2_bits; /* log2 of entries per L2 table */
 	uint32_t l1_size;
 	uint64_t l1_off;
@@ -130,8 +130,7 @@ static int meta_write(struct bimg *img, const void *table, uint64_t disk_off, ui
 
 /* --- metadata caches ---------------------------------------------------- */
 
-static int table_load(struct bimg *img, struct qtable *cache, int n, uint64_t off,
-		      uint8_t **out)
+static int table_load(struct bimg *img, struct qtable *cache, int n, uint64_t off, uint8_t **out)
 {
 	struct qcow2 *q = img->q;
 	struct qtable *victim = &cache[0];
@@ -179,18 +178,15 @@ static bool table_off_ok(const struct qcow2 *q, uint64_t off)
 static uint64_t rc_get(const struct qcow2 *q, const uint8_t *rb, uint64_t i)
 {
 	switch (q->refcount_order) {
-	case 3:
-		return rb[i];
+	case 3: return rb[i];
 	case 4: {
 		uint16_t v;
 
 		memcpy(&v, rb + 2 * i, 2);
 		return be16toh(v);
 	}
-	case 5:
-		return rd32(rb + 4 * i);
-	default:
-		return rd64(rb + 8 * i);
+	case 5: return rd32(rb + 4 * i);
+	default: return rd64(rb + 8 * i);
 	}
 }
 
@@ -382,19 +378,15 @@ static int qcow2_read(struct bimg *img, uint64_t off, uint64_t len, const struct
 				return ret;
 			iov_from_buf(iov, iovcnt, pos, cbuf, n);
 			break;
-		case CL_ZERO:
-			iov_memset(iov, iovcnt, pos, 0, n);
-			break;
+		case CL_ZERO: iov_memset(iov, iovcnt, pos, 0, n); break;
 		case CL_NORMAL:
 			cnt = iov_slice(iov, iovcnt, pos, n, tmp, iovcnt);
 			ret = file_preadv(img, tmp, cnt, host + in);
 			if (ret)
 				return ret;
 			break;
-		case CL_COMPRESSED:
-			return -EIO; /* not supported */
-		default:
-			return kind;
+		case CL_COMPRESSED: return -EIO; /* not supported */
+		default: return kind;
 		}
 		pos += n;
 	}
@@ -612,17 +604,10 @@ int qcow2_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len,
 	}
 	pthread_mutex_lock(&img->lock);
 	switch (op) {
-	case BLK_READ:
-		ret = qcow2_read(img, off, len, iov, iovcnt, tmp, cbuf);
-		break;
-	case BLK_WRITE:
-		ret = qcow2_write(img, off, len, iov, iovcnt, tmp, cbuf);
-		break;
-	case BLK_WRITE_ZEROES:
-		ret = qcow2_write(img, off, len, NULL, 0, tmp, cbuf);
-		break;
-	default:
-		ret = -EINVAL;
+	case BLK_READ: ret = qcow2_read(img, off, len, iov, iovcnt, tmp, cbuf); break;
+	case BLK_WRITE: ret = qcow2_write(img, off, len, iov, iovcnt, tmp, cbuf); break;
+	case BLK_WRITE_ZEROES: ret = qcow2_write(img, off, len, NULL, 0, tmp, cbuf); break;
+	default: ret = -EINVAL;
 	}
 	pthread_mutex_unlock(&img->lock);
 out:
@@ -633,14 +618,14 @@ out:
 
 /* --- open ---------------------------------------------------------------- */
 
-#define BAD(...)                                         \
-	do {                                             \
-		snprintf(err, errlen, __VA_ARGS__);      \
-		return -EINVAL;                          \
+#define BAD(...)                                    \
+	do {                                        \
+		snprintf(err, errlen, __VA_ARGS__); \
+		return -EINVAL;                     \
 	} while (0)
 
-static int open_backing(struct bimg *img, const char *name, const char *fmt, int depth,
-			char *err, size_t errlen)
+static int open_backing(struct bimg *img, const char *name, const char *fmt, int depth, char *err,
+			size_t errlen)
 {
 	struct qcow2 *q = img->q;
 	enum disk_format f = DISK_FMT_AUTO;
@@ -753,10 +738,9 @@ static int qcow2_parse(struct bimg *img, int depth, char *err, size_t errlen)
 	if (q->l1_size < need_l1)
 		BAD("'%s': qcow2 L1 table (%u entries) too small for the virtual size", p,
 		    q->l1_size);
-	if (q->l1_off & (q->cs - 1) || (q->l1_size && !q->l1_off) ||
-	    q->l1_off > q->file_size || (uint64_t)q->l1_size * 8 > q->file_size - q->l1_off)
-		BAD("'%s': qcow2 L1 table offset 0x%llx invalid", p,
-		    (unsigned long long)q->l1_off);
+	if (q->l1_off & (q->cs - 1) || (q->l1_size && !q->l1_off) || q->l1_off > q->file_size ||
+	    (uint64_t)q->l1_size * 8 > q->file_size - q->l1_off)
+		BAD("'%s': qcow2 L1 table offset 0x%llx invalid", p, (unsigned long long)q->l1_off);
 	if (!rt_clusters || rt_clusters * q->cs > MAX_REFTABLE_BYTES)
 		BAD("'%s': qcow2 refcount table size %u clusters invalid", p, rt_clusters);
 	if (!q->rt_off || q->rt_off & (q->cs - 1) || q->rt_off > q->file_size ||

@@ -59,9 +59,7 @@ static void uring_prep(struct io_uring_sqe *sqe, struct blk *b, struct blk_io *i
 	struct blk_req *r = io->req;
 
 	switch (r->op) {
-	case BLK_READ:
-		io_uring_prep_readv(sqe, b->img->fd, io->iov, io->iovcnt, r->offset);
-		break;
+	case BLK_READ: io_uring_prep_readv(sqe, b->img->fd, io->iov, io->iovcnt, r->offset); break;
 	case BLK_WRITE:
 		io_uring_prep_writev(sqe, b->img->fd, io->iov, io->iovcnt, r->offset);
 		break;
@@ -130,8 +128,8 @@ static void uring_reap(struct blk *b)
 			/* Short transfer (rare): finish it synchronously. */
 			uint64_t done = (uint64_t)res;
 			struct iovec rest[16];
-			unsigned int cnt = iov_slice(io->iov, io->iovcnt, done,
-						     io->req->len - done, rest, 16);
+			unsigned int cnt =
+				iov_slice(io->iov, io->iovcnt, done, io->req->len - done, rest, 16);
 
 			if (iov_size(rest, cnt) != io->req->len - done)
 				res = -EIO;
