@@ -53,6 +53,8 @@ struct virtio_transport_ops {
 	void (*notify_queue)(struct virtio_dev *vdev, unsigned int q);
 	/* Interrupt for a configuration change (also DEVICE_NEEDS_RESET). */
 	void (*notify_config)(struct virtio_dev *vdev);
+	/* The device was reset (ISR now 0): lower INTx / the mmio line. May be NULL. */
+	void (*reset)(struct virtio_dev *vdev);
 };
 
 struct virtio_dev {
