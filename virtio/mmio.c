@@ -138,7 +138,9 @@ static void reg_write(struct vmmio *m, uint64_t off, uint32_t val)
 
 	switch (off) {
 	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: m->dev_feat_sel = val; break;
-	case VIRTIO_MMIO_DRIVER_FEATURES: virtio_set_driver_features(vdev, m->drv_feat_sel, val); break;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		virtio_set_driver_features(vdev, m->drv_feat_sel, val);
+		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: m->drv_feat_sel = val; break;
 	case VIRTIO_MMIO_QUEUE_SEL: m->queue_sel = val; break;
 	case VIRTIO_MMIO_QUEUE_NUM:
@@ -266,8 +268,8 @@ static bool vmmio_ioeventfds(struct vmmio *m)
 			while (q--) {
 				io.datamatch = q;
 				io.fd = vdev->kick_fd[q];
-				io.flags = KVM_IOEVENTFD_FLAG_DATAMATCH |
-					   KVM_IOEVENTFD_FLAG_DEASSIGN;
+				io.flags =
+					KVM_IOEVENTFD_FLAG_DATAMATCH | KVM_IOEVENTFD_FLAG_DEASSIGN;
 				ioctl(vdev->vm->vm_fd, KVM_IOEVENTFD, &io);
 			}
 			return false;

@@ -117,7 +117,8 @@ static int rng_init(struct vm *vm)
 	pthread_mutex_init(&r->io_lock, NULL);
 	r->vdev.name = "virtio-rng0";
 	r->vdev.device_id = VIRTIO_ID_RNG;
-	r->vdev.host_features = 1ULL << VIRTIO_RING_F_EVENT_IDX | 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
+	r->vdev.host_features =
+		1ULL << VIRTIO_RING_F_EVENT_IDX | 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
 	r->vdev.nr_queues = 1;
 	r->vdev.queue_max = RNG_QUEUE_SIZE;
 	r->vdev.ops = &rng_ops;

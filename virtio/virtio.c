@@ -36,15 +36,18 @@
 struct virtio_kick {
 	struct virtio_dev *vdev;
 	unsigned int q;
-	uint64_t kicks;	  /* eventfd wake-ups served */
+	uint64_t kicks;	   /* eventfd wake-ups served */
 	uint64_t notifies; /* interrupts sent for the used ring */
-	uint64_t early;	  /* kicks while the device was not live */
+	uint64_t early;	   /* kicks while the device was not live */
 };
 
 struct virtio_core {
 	struct virtio_dev *vdev;
 	struct virtio_kick kick[VIRTIO_MAX_QUEUES];
 	uint64_t needs_reset;
+	uint8_t final_status; /* at shut-down, for --stats */
+	uint64_t final_features;
+	bool shut_down;
 };
 
 static struct virtio_core *devs[VIRTIO_MAX_DEVS];
@@ -52,10 +55,7 @@ static unsigned int nr_devs;
 
 static struct virtio_core *core_of(const struct virtio_dev *vdev)
 {
-	for (unsigned int i = 0; i < nr_devs; i++)
-		if (devs[i]->vdev == vdev)
-			return devs[i];
-	return NULL;
+	return vdev->core_priv;
 }
 
 uint8_t virtio_status(const struct virtio_dev *vdev)
@@ -83,8 +83,8 @@ void virtio_set_driver_features(struct virtio_dev *vdev, unsigned int word, uint
 	if (word == 0)
 		vdev->driver_features = (vdev->driver_features & ~0xffffffffULL) | val;
 	else if (word == 1)
-		vdev->driver_features = (vdev->driver_features & 0xffffffffULL) |
-					(uint64_t)val << 32;
+		vdev->driver_features = (vdev->driver_features & 0xffffffffULL) | (uint64_t)val
+											  << 32;
 	else if (val)
 		vdev->driver_features |= 1ULL << 63; /* a bit nobody offers: refused */
 }
@@ -125,7 +125,7 @@ void virtio_notify(struct virtio_dev *vdev, unsigned int q)
 
 	if (q >= vdev->nr_queues || !vq_should_notify(&vdev->vqs[q]))
 		return;
-	c = vdev->transport_priv ? core_of(vdev) : NULL;
+	c = core_of(vdev);
 	if (c)
 		c->kick[q].notifies++; /* the I/O thread's own counter */
 	__atomic_fetch_or(&vdev->isr, VIRTIO_MMIO_INT_VRING, __ATOMIC_ACQ_REL);
@@ -147,8 +147,10 @@ static bool start_queue(struct virtio_dev *vdev, unsigned int q)
 {
 	struct virtqueue *vq = &vdev->vqs[q];
 	static const char *const why[] = {
-		"queue 0: bad ring address or size", "queue 1: bad ring address or size",
-		"queue 2: bad ring address or size", "queue 3: bad ring address or size",
+		"queue 0: bad ring address or size",
+		"queue 1: bad ring address or size",
+		"queue 2: bad ring address or size",
+		"queue 3: bad ring address or size",
 	};
 
 	vq->event_idx = virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
@@ -279,6 +281,7 @@ int virtio_dev_create(struct vm *vm, struct virtio_dev *vdev)
 	if (!c)
 		return -ENOMEM;
 	c->vdev = vdev;
+	vdev->core_priv = c;
 	vdev->vm = vm;
 	pthread_mutex_init(&vdev->lock, NULL);
 	vdev->status = 0;
@@ -319,6 +322,7 @@ fail:
 			vdev->kick_fd[q] = -1;
 		}
 	}
+	vdev->core_priv = NULL;
 	free(c);
 	return ret;
 }
@@ -343,9 +347,11 @@ static void virtio_print_stats(struct vm *vm, FILE *f)
 		struct virtio_core *c = devs[i];
 		struct virtio_dev *vdev = c->vdev;
 
-		fprintf(f, "%s: %s, status 0x%02x, features 0x%" PRIx64 ", needs-reset %" PRIu64 "\n",
+		fprintf(f,
+			"%s: %s, status 0x%02x, features 0x%" PRIx64 ", needs-reset %" PRIu64 "\n",
 			vdev->name, vdev->transport == VT_MMIO ? "virtio-mmio" : "virtio-pci",
-			virtio_status(vdev), vdev->driver_features, c->needs_reset);
+			c->shut_down ? c->final_status : virtio_status(vdev),
+			c->shut_down ? c->final_features : vdev->driver_features, c->needs_reset);
 		for (unsigned int q = 0; q < vdev->nr_queues; q++)
 			fprintf(f,
 				"  queue %u: %" PRIu64 " kicks, %" PRIu64 " interrupts, %" PRIu64
@@ -359,6 +365,11 @@ static void virtio_print_stats(struct vm *vm, FILE *f)
 /* Before exit: stop every device's work (requests drained by ops->reset). */
 static void virtio_shutdown(struct vm *vm)
 {
+	for (unsigned int i = 0; i < nr_devs; i++) {
+		devs[i]->final_status = virtio_status(devs[i]->vdev);
+		devs[i]->final_features = devs[i]->vdev->driver_features;
+		devs[i]->shut_down = true;
+	}
 	virtio_machine_reset(vm);
 }
 
