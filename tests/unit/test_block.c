@@ -88,8 +88,9 @@ static int sh_status(const char *fmt, ...)
 static struct blk *open_img(const char *path, enum disk_format fmt, enum disk_aio aio,
 			    enum disk_cache cache, bool ro)
 {
-	struct disk_opts o = { .file = path, .format = fmt, .aio = aio, .cache = cache,
-			       .readonly = ro };
+	struct disk_opts o = {
+		.file = path, .format = fmt, .aio = aio, .cache = cache, .readonly = ro
+	};
 	char err[512] = "";
 	struct blk *b = blk_open(&o, err, sizeof(err));
 
@@ -146,10 +147,9 @@ static void raw_case(enum disk_aio aio, enum disk_cache cache)
 
 	b = open_img(path, DISK_FMT_AUTO, aio, cache, false);
 	assert_string_equal(blk_format_name(b), "raw");
-	assert_string_equal(blk_backend_name(b),
-			    aio == DISK_AIO_NATIVE    ? "native"
-			    : aio == DISK_AIO_THREADS ? "threads"
-						      : "io_uring");
+	assert_string_equal(blk_backend_name(b), aio == DISK_AIO_NATIVE	   ? "native"
+						 : aio == DISK_AIO_THREADS ? "threads"
+									   : "io_uring");
 	assert_int_equal(blk_size(b), 8 * MiB);
 	assert_false(blk_readonly(b));
 	assert_int_equal(posix_memalign((void **)&w, 4096, 1 * MiB), 0);
@@ -314,12 +314,12 @@ static void test_missing(void **s)
 
 /* --- qcow2 ----------------------------------------------------------------- */
 
-#define SKIP_NO_QEMU_IMG()                                                          \
-	do {                                                                         \
-		if (!have_qemu_img) {                                                \
+#define SKIP_NO_QEMU_IMG()                                                                \
+	do {                                                                              \
+		if (!have_qemu_img) {                                                     \
 			fprintf(stderr, "SKIP: qemu-img is missing: qcow2 not tested\n"); \
-			skip();                                                      \
-		}                                                                    \
+			skip();                                                           \
+		}                                                                         \
 	} while (0)
 
 /* Write @len bytes at @off to the qcow2 blk and to the raw mirror. */
