@@ -146,9 +146,11 @@ static int table_load(struct bimg *img, struct qtable *cache, int n, uint64_t of
 			victim = &cache[i];
 	}
 	if (!victim->data) {
-		victim->data = zalloc_aligned(q->cs);
-		if (!victim->data)
+		/* Filled by the read below (zeros past the end of the file). */
+		if (posix_memalign((void **)&victim->data, BLK_MEM_ALIGN, q->cs)) {
+			victim->data = NULL;
 			return -ENOMEM;
+		}
 	}
 	victim->off = 0;
 	ret = file_pread(img, victim->data, q->cs, off);
@@ -373,6 +375,10 @@ static int qcow2_read(struct bimg *img, uint64_t off, uint64_t len, const struct
 		kind = classify(q, e, &host);
 		switch (kind) {
 		case CL_UNALLOC:
+			if (!q->backing) {
+				iov_memset(iov, iovcnt, pos, 0, n);
+				break;
+			}
 			ret = read_unalloc(q, g, cbuf, n);
 			if (ret)
 				return ret;
@@ -597,8 +603,10 @@ int qcow2_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len,
 	if (op != BLK_READ && img->readonly)
 		return -EROFS;
 	tmp = calloc(iovcnt ? iovcnt : 1, sizeof(*tmp));
-	cbuf = zalloc_aligned(q->cs);
-	if (!tmp || !cbuf) {
+	/* A cluster-sized bounce (up to 2 MiB): only where it can be used. */
+	if (op != BLK_READ || q->backing)
+		cbuf = zalloc_aligned(q->cs);
+	if (!tmp || (!cbuf && (op != BLK_READ || q->backing))) {
 		ret = -ENOMEM;
 		goto out;
 	}
