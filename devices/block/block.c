@@ -314,6 +314,9 @@ struct blk *blk_open(const struct disk_opts *o, char *err, size_t errlen)
 	case DISK_AIO_THREADS: be = &blk_threads_ops; break;
 	default: be = &blk_uring_ops; break;
 	}
+	/* qcow2 requests run on the pool whatever aio= says (see qcow2.c). */
+	if (b->img->q)
+		be = &blk_threads_ops;
 	b->pool_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (b->pool_efd < 0) {
 		snprintf(err, errlen, "'%s': eventfd: %s", o->file, strerror(errno));
@@ -404,9 +407,12 @@ void blk_print_stats(const struct blk *b, const char *name, FILE *f)
 {
 	struct blk *m = (struct blk *)b;
 
-	fprintf(f, "%s: %s, %s, aio=%s%s%s, %llu MiB\n", name, b->img->path, blk_format_name(b),
-		blk_backend_name(b), b->img->direct ? ", cache=none" : "",
-		b->img->readonly ? ", readonly" : "", (unsigned long long)(b->img->size >> 20));
+	fprintf(f, "%s: %s, %s, aio=%s%s%s%s, %llu MiB\n", name, b->img->path, blk_format_name(b),
+		blk_backend_name(b),
+		b->img->q && b->opts.aio != DISK_AIO_THREADS ? " (qcow2 runs on the thread pool)"
+							     : "",
+		b->img->direct ? ", cache=none" : "", b->img->readonly ? ", readonly" : "",
+		(unsigned long long)(b->img->size >> 20));
 	fprintf(f, "%s: requests", name);
 	for (int op = 0; op <= BLK_WRITE_ZEROES; op++)
 		fprintf(f, " %s %llu", op_names[op],
