@@ -152,6 +152,7 @@ $(BUILD)/bench/measure: tests/bench/measure.c
 
 bench: deps $(VMM) guest $(BENCH_BINS)
 	@tests/bench/run.sh
+	@tests/bench/blk.sh
 
 # The default guest: Debian's kernel to a busybox shell on this terminal;
 # `poweroff` ends it (status 0), so does Ctrl-A x. On a host whose KVM

@@ -295,6 +295,7 @@ static void vblk_queue_notify(struct virtio_dev *vdev, unsigned int q)
 	pthread_mutex_lock(&vb->io_lock);
 	if (!vb->live)
 		goto out;
+	blk_plug(vb->blk); /* one kernel submission for the whole batch */
 	do {
 		vq_disable_kicks(vq);
 		while ((ret = vq_pop(vq, &vb->elem)) > 0) {
@@ -306,9 +307,12 @@ static void vblk_queue_notify(struct virtio_dev *vdev, unsigned int q)
 	} while (ret == 0 && vq_enable_kicks(vq));
 	if (ret < 0)
 		virtio_needs_reset(vdev, vq->why_broken ? vq->why_broken : "queue broken");
+	blk_unplug(vb->blk);
 	notify_all(vb); /* requests finished at once (errors, GET_ID) */
 out:
 	pthread_mutex_unlock(&vb->io_lock);
+	/* Page-cache reads are often done already: complete them now. */
+	blk_poll(vb->blk);
 }
 
 static int vblk_activate(struct virtio_dev *vdev)

@@ -59,6 +59,8 @@ struct blk_backend_ops {
 	const char *name;
 	int (*init)(struct blk *b);
 	void (*submit)(struct blk *b, struct blk_io *io);
+	/* Push what was queued while plugged (submit_lock held); may be NULL. */
+	void (*flush_queued)(struct blk *b);
 	/* Reap finished ios into blk_complete(); reap_lock held. */
 	void (*reap)(struct blk *b);
 	void (*fini)(struct blk *b);
@@ -82,6 +84,7 @@ struct blk {
 	int pool_efd;
 
 	pthread_mutex_t submit_lock; /* the back-end's submission side */
+	bool plugged;		     /* submit_lock: hold back the kernel submit */
 	pthread_mutex_t reap_lock;   /* completion side; done() runs under it */
 	atomic_uint inflight;
 

@@ -203,6 +203,28 @@ void blk_drain(struct blk *b)
 	}
 }
 
+void blk_plug(struct blk *b)
+{
+	pthread_mutex_lock(&b->submit_lock);
+	b->plugged = true;
+	pthread_mutex_unlock(&b->submit_lock);
+}
+
+void blk_unplug(struct blk *b)
+{
+	pthread_mutex_lock(&b->submit_lock);
+	b->plugged = false;
+	if (b->be->flush_queued)
+		b->be->flush_queued(b);
+	pthread_mutex_unlock(&b->submit_lock);
+}
+
+void blk_poll(struct blk *b)
+{
+	if (atomic_load(&b->inflight))
+		reap_all(b);
+}
+
 /* --- requests --------------------------------------------------------- */
 
 static int check_req(const struct blk *b, const struct blk_req *r)

@@ -69,6 +69,17 @@ void blk_print_stats(const struct blk *b, const char *name, FILE *f);
 void blk_set_batch_end(struct blk *b, void (*fn)(void *opaque), void *opaque);
 
 /*
+ * Optional, I/O thread: between blk_plug() and blk_unplug() submissions are
+ * queued and go to the kernel together (one io_uring_submit for a batch).
+ * blk_poll() completes whatever already finished (an io_uring read from the
+ * page cache often has by the time it was submitted), running done()
+ * callbacks in the caller: call it without locks done() takes.
+ */
+void blk_plug(struct blk *b);
+void blk_unplug(struct blk *b);
+void blk_poll(struct blk *b);
+
+/*
  * The machine's --disk images, opened (and locked) by main() before KVM is
  * touched: a missing, unreadable, locked or malformed image is a usage
  * error. 0, or VMM_EXIT_USAGE after one line on stderr. blk_disk(i) is

@@ -77,6 +77,8 @@ static void uring_push(struct blk *b)
 	unsigned int n = 0;
 	int ret;
 
+	if (b->plugged)
+		return; /* blk_unplug() pushes the batch */
 	while (u->backlog_head && u->queued < URING_ENTRIES) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 		struct blk_io *io = u->backlog_head;
@@ -166,6 +168,7 @@ const struct blk_backend_ops blk_uring_ops = {
 	.name = "io_uring",
 	.init = uring_init,
 	.submit = uring_submit,
+	.flush_queued = uring_push,
 	.reap = uring_reap,
 	.fini = uring_fini,
 };
