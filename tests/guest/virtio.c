@@ -280,6 +280,12 @@ static void write64(uint64_t lo_addr, uint64_t v)
 
 int kv_queue_init(struct kv_dev *d, struct kv_queue *q, unsigned int index, uint16_t size)
 {
+	return kv_queue_init_at(d, q, index, size, 0, 0, 0);
+}
+
+int kv_queue_init_at(struct kv_dev *d, struct kv_queue *q, unsigned int index, uint16_t size,
+		     uint64_t desc, uint64_t avail, uint64_t used)
+{
 	uint16_t max;
 
 	memset(q, 0, sizeof(*q));
@@ -309,20 +315,25 @@ int kv_queue_init(struct kv_dev *d, struct kv_queue *q, unsigned int index, uint
 		q->desc[i].next = i + 1;
 	q->free_head = 0;
 	q->nr_free = size;
+	if (!desc) {
+		desc = (uint64_t)q->desc;
+		avail = (uint64_t)q->avail;
+		used = (uint64_t)q->used;
+	}
 
 	if (d->transport == KV_PCI) {
 		mmio_write16(COMMON(d, queue_size), size);
-		write64(COMMON(d, queue_desc_lo), (uint64_t)q->desc);
-		write64(COMMON(d, queue_avail_lo), (uint64_t)q->avail);
-		write64(COMMON(d, queue_used_lo), (uint64_t)q->used);
+		write64(COMMON(d, queue_desc_lo), desc);
+		write64(COMMON(d, queue_avail_lo), avail);
+		write64(COMMON(d, queue_used_lo), used);
 		q->notify_addr = d->notify + (uint64_t)mmio_read16(COMMON(d, queue_notify_off)) *
 						     d->notify_mult;
 		mmio_write16(COMMON(d, queue_enable), 1);
 	} else {
 		mmio_write32(d->base + VIRTIO_MMIO_QUEUE_NUM, size);
-		write64(d->base + VIRTIO_MMIO_QUEUE_DESC_LOW, (uint64_t)q->desc);
-		write64(d->base + VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint64_t)q->avail);
-		write64(d->base + VIRTIO_MMIO_QUEUE_USED_LOW, (uint64_t)q->used);
+		write64(d->base + VIRTIO_MMIO_QUEUE_DESC_LOW, desc);
+		write64(d->base + VIRTIO_MMIO_QUEUE_AVAIL_LOW, avail);
+		write64(d->base + VIRTIO_MMIO_QUEUE_USED_LOW, used);
 		q->notify_addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY;
 		mmio_write32(d->base + VIRTIO_MMIO_QUEUE_READY, 1);
 	}

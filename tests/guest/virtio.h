@@ -99,6 +99,12 @@ int kv_mmio_find(struct kv_dev *d, uint16_t device_id, int index);
 int kv_init(struct kv_dev *d, uint64_t want);
 /* Set up queue @index with min(@size, device's max) entries; before DRIVER_OK. */
 int kv_queue_init(struct kv_dev *d, struct kv_queue *q, unsigned int index, uint16_t size);
+/*
+ * The same with the ring addresses given (tests of bad addresses): @q's
+ * own ring memory is still used for the driver's side.
+ */
+int kv_queue_init_at(struct kv_dev *d, struct kv_queue *q, unsigned int index, uint16_t size,
+		     uint64_t desc, uint64_t avail, uint64_t used);
 /* Set DRIVER_OK; -1 if the device then shows NEEDS_RESET or FAILED. */
 int kv_driver_ok(struct kv_dev *d);
 
