@@ -37,6 +37,39 @@ static void rng_read(struct kv_dev *d, uint8_t *b)
 	}
 }
 
+/*
+ * Is the device at @base described in the DSDT as Linux's virtio_mmio
+ * driver expects: a Device with _HID "LNRO0005" whose _CRS has a
+ * Memory32Fixed descriptor (0x86, length 9) at @base?
+ */
+static bool dsdt_describes(uint64_t base)
+{
+	const struct kit_acpi_header *f = kit_acpi_find("FACP"), *h;
+	const uint8_t *p;
+	uint32_t dsdt = 0;
+
+	/* The DSDT hangs off the FADT (its 32-bit pointer at offset 40). */
+	if (!f || f->length < 44)
+		return false;
+	memcpy(&dsdt, (const uint8_t *)f + 40, 4);
+	h = kit_phys(dsdt);
+	p = (const uint8_t *)h;
+	if (!dsdt || memcmp(h->signature, "DSDT", 4))
+		return false;
+	for (uint32_t i = 0; i + 8 < h->length; i++) {
+		if (memcmp(p + i, "LNRO0005", 8))
+			continue;
+		for (uint32_t j = i; j + 12 < h->length && j < i + 128; j++) {
+			uint32_t at;
+
+			memcpy(&at, p + j + 4, 4);
+			if (p[j] == 0x86 && p[j + 1] == 9 && p[j + 2] == 0 && at == base)
+				return true;
+		}
+	}
+	return false;
+}
+
 static bool all_zero(const uint8_t *b)
 {
 	for (int i = 0; i < 64; i++)
@@ -53,6 +86,10 @@ void kit_main(void)
 	if (kv_find(&d, VIRTIO_ID_RNG, 0))
 		kit_fail("vrng: no virtio-rng device");
 	kit_printf("KIT: vrng found (%s)\n", d.transport == KV_PCI ? "pci" : "mmio");
+	if (kit_cmdline_long("kit_vrng_dsdt", 0) && d.transport == KV_MMIO)
+		kit_printf("KIT: vrng dsdt %s\n", dsdt_describes(d.base)
+							  ? "describes it (LNRO0005)"
+							  : "has no LNRO0005 at its base");
 	if (kv_init(&d, 0))
 		kit_fail("vrng: feature negotiation failed");
 	if (kv_queue_init(&d, &q, 0, 64))
