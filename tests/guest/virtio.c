@@ -484,7 +484,7 @@ int kv_wait(struct kv_queue *q, uint32_t *len, uint64_t timeout_us)
 	while ((r = kv_poll(q, len)) < 0) {
 		if (kit_now_us() > end)
 			return -1;
-		if (q->dev->msix)
+		if (q->dev->msix || q->dev->intx)
 			kit_irq_poll();
 		cpu_relax();
 	}
@@ -561,4 +561,50 @@ int kv_msix_enable(struct kv_dev *d, struct kv_queue **qs, int nr)
 		return 0;
 	}
 	return -1;
+}
+
+/* INTx / virtio-mmio interrupt: the device and queues it counts for. */
+static struct kv_dev *intx_dev;
+static struct kv_queue *intx_queue[8];
+static int intx_nr;
+
+static void intx_irq(int vector)
+{
+	uint8_t isr;
+
+	if (!intx_dev)
+		return;
+	isr = kv_isr(intx_dev); /* reading clears it and lowers the line */
+	intx_dev->isr_seen |= isr;
+	if (isr & 1)
+		for (int i = 0; i < intx_nr; i++)
+			intx_queue[i]->irqs++;
+}
+
+int kv_intx_enable(struct kv_dev *d, struct kv_queue **qs, int nr)
+{
+	int gsi;
+
+	if (nr > 8)
+		return -1;
+	if (d->transport == KV_PCI) {
+		gsi = kv_pci_read32(d->devfn, PCI_INTERRUPT_LINE) & 0xff;
+		if (!gsi || gsi == 0xff)
+			return -1;
+	} else {
+		uint64_t base = kit_cmdline_long("kit_vmmio", 0xd0000000);
+		uint64_t stride = kit_cmdline_long("kit_vmmio_stride", 0x1000);
+
+		gsi = kit_cmdline_long("kit_vmmio_gsi", 20) + (d->base - base) / stride % 4;
+	}
+	intx_dev = d;
+	intx_nr = nr;
+	for (int i = 0; i < nr; i++)
+		intx_queue[i] = qs[i];
+	kit_irq_handler(KV_INTX_VECTOR, intx_irq);
+	if (kit_ioapic_route(gsi, KV_INTX_VECTOR))
+		return -1;
+	d->intx = true;
+	kit_sti();
+	return 0;
 }

@@ -49,7 +49,9 @@ struct kv_dev {
 	uint8_t devfn;
 	uint64_t common, notify, isr, devcfg;
 	uint32_t notify_mult;
-	bool msix; /* kv_msix_enable() succeeded */
+	bool msix;	  /* kv_msix_enable() succeeded */
+	bool intx;	  /* kv_intx_enable() succeeded */
+	uint8_t isr_seen; /* ISR bits the INTx handler read */
 	uint64_t msix_table;
 	/* virtio-mmio: register base. */
 	uint64_t base;
@@ -143,6 +145,15 @@ int kv_wait(struct kv_queue *q, uint32_t *len, uint64_t timeout_us);
  */
 #define KV_MSIX_VECTOR 0x60
 int kv_msix_enable(struct kv_dev *d, struct kv_queue **qs, int nr);
+/*
+ * INTx (PCI: the IOAPIC input in the function's Interrupt Line register)
+ * or the virtio-mmio interrupt (GSI "kit_vmmio_gsi=" + slot % 4, default
+ * 20, vmm's layout), routed to vector KV_INTX_VECTOR on this CPU. The
+ * handler reads (and on mmio acknowledges) the ISR and counts a queue
+ * interrupt in q->irqs of each queue in @qs. One device at a time.
+ */
+#define KV_INTX_VECTOR 0x70
+int kv_intx_enable(struct kv_dev *d, struct kv_queue **qs, int nr);
 /* virtio-mmio / PCI without MSI-X: read (and with mmio, ack) the ISR. */
 uint8_t kv_isr(struct kv_dev *d);
 

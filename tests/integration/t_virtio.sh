@@ -27,6 +27,20 @@ if need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/vrng.bzImage"; then
 	end_check "$WORK/vrng.pci"
 fi
 
+# INTx (ISR read clears it and lowers the line) and the virtio-mmio line.
+for t in pci mmio; do
+	begin "vrng_${t}_intx_vmm"
+	if need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/vrng.bzImage"; then
+		run_vmm "$WORK/vrng.intx.$t" --kernel "$GUEST/vrng.bzImage" --rng \
+			--virtio-transport "$t" --append "kit_virtio=$t kit_vrng_irq=2"
+		expect_status 3
+		expect_line "${RNG_LINES[0]}" "$WORK/vrng.intx.$t"
+		expect_line "KIT: vrng interrupts seen" "$WORK/vrng.intx.$t"
+		expect_line "KIT: vrng isr after read 0x0" "$WORK/vrng.intx.$t"
+		end_check "$WORK/vrng.intx.$t"
+	fi
+done
+
 begin vrng_pci_qemu
 if need_qemu "$CHECK" && need_file "$CHECK" "$GUEST/vrng.bzImage"; then
 	run_qemu "$WORK/vrng.pci.qemu" "${QEMU_PC[@]}" -device virtio-rng-pci,disable-legacy=on \

@@ -94,8 +94,11 @@ void kit_main(void)
 		kit_fail("vrng: feature negotiation failed");
 	if (kv_queue_init(&d, &q, 0, 64))
 		kit_fail("vrng: no queue 0");
-	if (kit_cmdline_long("kit_vrng_irq", 0) && kv_msix_enable(&d, qs, 1))
+	/* kit_vrng_irq=1: MSI-X; 2: INTx (PCI) or the virtio-mmio line. */
+	if (kit_cmdline_long("kit_vrng_irq", 0) == 1 && kv_msix_enable(&d, qs, 1))
 		kit_fail("vrng: MSI-X set-up failed");
+	if (kit_cmdline_long("kit_vrng_irq", 0) == 2 && kv_intx_enable(&d, qs, 1))
+		kit_fail("vrng: INTx set-up failed");
 	if (kv_driver_ok(&d))
 		kit_fail("vrng: DRIVER_OK refused (status 0x%x)", kv_status(&d));
 	rng_read(&d, buf[0]);
@@ -105,14 +108,19 @@ void kit_main(void)
 	if (!memcmp(buf[0], buf[1], 64))
 		kit_fail("vrng: the two reads are the same");
 	kit_printf("KIT: vrng read 2x64 bytes, nonzero and different\n");
-	if (d.msix) {
+	if (d.msix || d.intx) {
 		/* The interrupt may trail the used entry that kv_wait() saw. */
 		uint64_t end = kit_now_us() + 1000000;
 
 		while (!q.irqs && kit_now_us() < end)
 			kit_irq_poll();
 	}
-	if (d.msix)
+	if (d.msix || d.intx)
 		kit_printf("KIT: vrng interrupts %s\n", q.irqs ? "seen" : "none");
+	if (d.intx) {
+		/* Reading (PCI) or acknowledging (mmio) the ISR clears it. */
+		kv_isr(&d);
+		kit_printf("KIT: vrng isr after read 0x%x\n", kv_isr(&d));
+	}
 	kit_exit(1);
 }
