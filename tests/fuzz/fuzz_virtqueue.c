@@ -17,7 +17,8 @@
 #include "virtio/virtqueue.h"
 
 #define RAM_SIZE (1u << 20)
-#define WINDOW	 (64u << 10) /* where ring addresses usually point */
+#define WINDOW	 (64u << 10) /* guest memory the input fills */
+#define RINGS	 4096	     /* where ring addresses usually point: inside the input */
 #define HDR	 16
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -39,7 +40,7 @@ static uint64_t ring_addr(const uint8_t *p, bool wild)
 
 	if (wild)
 		return (uint64_t)v << 20 | v; /* outside RAM or straddling its end */
-	return v % WINDOW;
+	return v % RINGS;
 }
 
 static volatile uint8_t sink;
@@ -69,9 +70,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < HDR)
 		return 0;
 	flags = data[1];
-	memset(mem.base, 0, WINDOW);
-	n = size - HDR < WINDOW ? size - HDR : WINDOW;
-	memcpy(mem.base, data + HDR, n);
+	/* The input, repeated: rings and tables anywhere in the window are its bytes. */
+	n = size - HDR;
+	if (!n) {
+		memset(mem.base, 0, WINDOW);
+	} else {
+		memcpy(mem.base, data + HDR, n < WINDOW ? n : WINDOW);
+		for (size_t filled = n; filled < WINDOW; filled *= 2)
+			memcpy(mem.base + filled, mem.base,
+			       filled <= WINDOW - filled ? filled : WINDOW - filled);
+	}
 
 	vq_reset(&vq);
 	vq.size = flags & 0x80 ? data[0] | data[15] << 8 : 1u << (data[0] % 11);
