@@ -22,6 +22,7 @@ if need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/vrng.bzImage"; then
 	expect_line "KIT: vrng found (pci)" "$WORK/vrng.pci"
 	expect_line "${RNG_LINES[0]}" "$WORK/vrng.pci"
 	expect_line "KIT: vrng interrupts seen" "$WORK/vrng.pci"
+	expect_line "KIT: vrng num_queues through the PCI_CFG window: 1" "$WORK/vrng.pci"
 	expect_grep "^virtio-rng0: virtio-pci, status 0x0f" "$WORK/vrng.pci"
 	expect_grep "^  queue 0: [1-9][0-9]* kicks, [1-9][0-9]* interrupts" "$WORK/vrng.pci"
 	end_check "$WORK/vrng.pci"
