@@ -48,7 +48,7 @@
 	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | \
 	 PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
 /* Status error bits: write 1 to clear (vmm never sets them, a guest may try). */
-#define PCI_STATUS_W1C                                                              \
+#define PCI_STATUS_W1C                                                                   \
 	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT | \
 	 PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
 
@@ -117,6 +117,7 @@ void pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16
 	dev->intx_level = dev->intx_asserted = false;
 	dev->msix_cap = 0;
 	dev->registered = false;
+	/* bar_remap, cfg_hook and priv are the model's: set before or after. */
 
 	put16(dev->cfg + PCI_VENDOR_ID, vendor);
 	put16(dev->cfg + PCI_DEVICE_ID, device);
@@ -226,7 +227,8 @@ int pci_add_msix(struct pci_dev *dev, unsigned int nr, int bar, uint64_t table_o
 	dev->msix.table_off = table_off;
 	dev->msix.pba_off = pba_off;
 	for (unsigned int i = 0; i < nr; i++)
-		dev->msix.vec[i] = (struct pci_msix_vector){ .masked = true, .gsi = -1, .irqfd = -1 };
+		dev->msix.vec[i] =
+			(struct pci_msix_vector){ .masked = true, .gsi = -1, .irqfd = -1 };
 	return off;
 }
 
@@ -245,16 +247,16 @@ static void bar_write_addr(struct pci_dev *d, int n, uint64_t addr)
 
 	switch (b->type) {
 	case PCI_BAR_IO:
-		put32(d->cfg + bar_reg(n), ((uint32_t)addr & PCI_BASE_ADDRESS_IO_MASK) |
-						   PCI_BASE_ADDRESS_SPACE_IO);
+		put32(d->cfg + bar_reg(n),
+		      ((uint32_t)addr & PCI_BASE_ADDRESS_IO_MASK) | PCI_BASE_ADDRESS_SPACE_IO);
 		break;
 	case PCI_BAR_MEM32:
-		put32(d->cfg + bar_reg(n), ((uint32_t)addr & PCI_BASE_ADDRESS_MEM_MASK) |
-						   PCI_BASE_ADDRESS_MEM_TYPE_32);
+		put32(d->cfg + bar_reg(n),
+		      ((uint32_t)addr & PCI_BASE_ADDRESS_MEM_MASK) | PCI_BASE_ADDRESS_MEM_TYPE_32);
 		break;
 	case PCI_BAR_MEM64:
-		put32(d->cfg + bar_reg(n), ((uint32_t)addr & PCI_BASE_ADDRESS_MEM_MASK) |
-						   PCI_BASE_ADDRESS_MEM_TYPE_64);
+		put32(d->cfg + bar_reg(n),
+		      ((uint32_t)addr & PCI_BASE_ADDRESS_MEM_MASK) | PCI_BASE_ADDRESS_MEM_TYPE_64);
 		put32(d->cfg + bar_reg(n + 1), addr >> 32);
 		break;
 	default: break;
@@ -270,8 +272,8 @@ static uint64_t bar_read_addr(const struct pci_dev *d, int n)
 	case PCI_BAR_IO: return lo & PCI_BASE_ADDRESS_IO_MASK;
 	case PCI_BAR_MEM32: return lo & PCI_BASE_ADDRESS_MEM_MASK;
 	case PCI_BAR_MEM64:
-		return (lo & PCI_BASE_ADDRESS_MEM_MASK) |
-		       (uint64_t)cfg_get32(d, bar_reg(n + 1)) << 32;
+		return (lo & PCI_BASE_ADDRESS_MEM_MASK) | (uint64_t)cfg_get32(d, bar_reg(n + 1))
+								  << 32;
 	default: return 0;
 	}
 }
@@ -370,7 +372,8 @@ static void bar_dword_write(struct pci_dev *d, unsigned int reg, uint32_t v)
 /* Recompute this function's contribution to its GSI (dev->lock held). */
 static void intx_update(struct pci_dev *d)
 {
-	bool assert = d->intx_pin && d->intx_level &&
+	/* With MSI-X on, a function must not use INTx (PCI 3.0, 6.8.3.3). */
+	bool assert = d->intx_pin && d->intx_level && !d->msix.enabled &&
 		      !(cfg_get16(d, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
 	unsigned int idx = d->intx_gsi - PCI_INTX_GSI_BASE;
 	uint16_t status = cfg_get16(d, PCI_STATUS) & ~PCI_STATUS_INTERRUPT;
@@ -609,8 +612,8 @@ void pci_msix_write(struct pci_dev *dev, uint64_t bar_off, uint64_t val, unsigne
 			m->stale = true;
 			break;
 		case PCI_MSIX_ENTRY_UPPER_ADDR / 4:
-			m->addr = (m->addr & ~(0xffULL << (32 + shift))) |
-				  (uint64_t)byte << (32 + shift);
+			m->addr = (m->addr & ~(0xffULL << (32 + shift))) | (uint64_t)byte
+										   << (32 + shift);
 			m->stale = true;
 			break;
 		case PCI_MSIX_ENTRY_DATA / 4:
@@ -649,6 +652,8 @@ static uint32_t cfg_read(struct pci_dev *d, unsigned int reg, unsigned int len)
 	uint32_t v = 0;
 
 	pthread_mutex_lock(&d->lock);
+	if (d->cfg_hook)
+		d->cfg_hook(d, reg, len, false);
 	for (unsigned int i = 0; i < len; i++)
 		v |= (uint32_t)d->cfg[reg + i] << (8 * i);
 	pthread_mutex_unlock(&d->lock);
@@ -694,8 +699,12 @@ static void cfg_write(struct pci_dev *d, unsigned int reg, uint32_t val, unsigne
 		bars_update(d);
 	if ((old_cmd ^ cfg_get16(d, PCI_COMMAND)) & PCI_COMMAND_INTX_DISABLE)
 		intx_update(d);
-	if (d->msix_cap && old_msix != cfg_get16(d, d->msix_cap + PCI_MSIX_FLAGS))
+	if (d->msix_cap && old_msix != cfg_get16(d, d->msix_cap + PCI_MSIX_FLAGS)) {
 		msix_ctrl_update(d);
+		intx_update(d);
+	}
+	if (d->cfg_hook)
+		d->cfg_hook(d, reg, len, true);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -712,8 +721,8 @@ static struct pci_dev *pci_find(unsigned int bus, unsigned int devfn)
 }
 
 /* One config access; a function that is not there reads all-ones. */
-static uint32_t cfg_access(unsigned int bus, unsigned int devfn, unsigned int reg,
-			   unsigned int len, uint32_t val, bool is_write)
+static uint32_t cfg_access(unsigned int bus, unsigned int devfn, unsigned int reg, unsigned int len,
+			   uint32_t val, bool is_write)
 {
 	struct pci_dev *d = pci_find(bus, devfn);
 
@@ -916,8 +925,8 @@ static int pci_init(struct vm *vm)
 	memset(pci.slot, 0, sizeof(pci.slot));
 	pci.pio_addr = bus_register(BUS_PIO, 0xcf8, 4, &cf8_ops, NULL, "pci-cf8");
 	pci.pio_data = bus_register(BUS_PIO, 0xcfc, 4, &cfc_ops, NULL, "pci-cfc");
-	pci.ecam = bus_register(BUS_MMIO, PCI_ECAM_BASE, PCI_ECAM_SIZE, &ecam_ops, NULL,
-				"pci-ecam");
+	pci.ecam =
+		bus_register(BUS_MMIO, PCI_ECAM_BASE, PCI_ECAM_SIZE, &ecam_ops, NULL, "pci-ecam");
 	if (!pci.pio_addr || !pci.pio_data || !pci.ecam)
 		return -EBUSY;
 	pci_dev_init(&host_bridge, "pci-host", HOST_VENDOR, HOST_DEVICE, HOST_SUBSYS_VENDOR,
