@@ -185,6 +185,23 @@ if need_kvm "$CHECK" && need_file "$CHECK" "$VBLK"; then
 	end_check "$WORK/ro"
 fi
 
+# A broken chain: DEVICE_NEEDS_RESET and one line; the device works after a reset.
+for tr in pci mmio; do
+	begin "blk_bad_chain_$tr"
+	if need_kvm "$CHECK" && need_file "$CHECK" "$VBLK"; then
+		truncate -s "$SIZE" "$WORK/badchain.img"
+		run_vmm "$WORK/badchain_$tr" --kernel "$VBLK" --virtio-transport "$tr" \
+			--append "kit_virtio=$tr kit_vblk_mode=bad" --disk "file=$WORK/badchain.img"
+		expect_status 3
+		expect_line "KIT: vblk write of 100 bytes: ioerr" "$WORK/badchain_$tr"
+		expect_line "KIT: vblk chain without status: needs reset" "$WORK/badchain_$tr"
+		expect_line "KIT: vblk after reset: read ok" "$WORK/badchain_$tr"
+		[ "$(grep -c '^vmm: virtio-blk0: ' "$WORK/badchain_$tr")" = 1 ] ||
+			_why "expected one 'vmm: virtio-blk0: ...' line"
+		end_check "$WORK/badchain_$tr"
+	fi
+done
+
 # Bad images: one line on stderr, status 2, before KVM is opened.
 bad() {
 	local name=$1 ere=$2 lines

@@ -13,6 +13,7 @@
  *
  * kit_vblk_mode=flushspin: write the pattern, flush, print "KIT: flushed"
  * and spin (the test kills the VMM and checks the image).
+ * kit_vblk_mode=bad: broken requests (see bad_requests()).
  */
 #include <linux/virtio_blk.h>
 
@@ -110,6 +111,39 @@ static void read_check(uint64_t sector, unsigned int n)
 	}
 }
 
+/*
+ * kit_vblk_mode=bad: a request the device can answer (a write of 100
+ * bytes: IOERR), then a chain without a status byte: DEVICE_NEEDS_RESET;
+ * after a reset the device serves reads again.
+ */
+static void bad_requests(struct kv_dev *d, uint64_t want)
+{
+	struct kv_buf b[2] = { { &hdr, sizeof(hdr) }, { data, 100 } };
+	uint64_t end;
+	int st;
+
+	st = request(VIRTIO_BLK_T_OUT, 0, b + 1, 1, false, NULL);
+	kit_printf("KIT: vblk write of 100 bytes: %s\n",
+		   st == VIRTIO_BLK_S_IOERR ? "ioerr" : "not ioerr");
+	hdr.type = VIRTIO_BLK_T_IN;
+	hdr.sector = 0;
+	b[1] = (struct kv_buf){ data, SECTOR };
+	if (kv_submit(&q, b, 2, 0) < 0) /* all device-readable: nowhere for status */
+		kit_fail("vblk: no descriptors");
+	kv_kick(&q);
+	end = kit_now_us() + 2000000;
+	while (!(kv_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET) && kit_now_us() < end)
+		cpu_relax();
+	kit_printf("KIT: vblk chain without status: %s\n",
+		   kv_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET ? "needs reset" : "no reset asked");
+	kv_reset(d);
+	if (kv_init(d, want) || kv_queue_init(d, &q, 0, 64) || kv_driver_ok(d))
+		kit_fail("vblk: re-initialisation failed (status 0x%x)", kv_status(d));
+	b[1] = (struct kv_buf){ rbuf, SECTOR };
+	st = request(VIRTIO_BLK_T_IN, 0, b + 1, 1, true, NULL);
+	kit_printf("KIT: vblk after reset: read %s\n", st == VIRTIO_BLK_S_OK ? "ok" : "failed");
+}
+
 void kit_main(void)
 {
 	uint64_t want = 1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
@@ -141,6 +175,10 @@ void kit_main(void)
 	if (cap < 2048)
 		kit_fail("vblk: disk too small (%u sectors)", (unsigned int)cap);
 
+	if (!strcmp(mode, "bad")) {
+		bad_requests(&d, want);
+		kit_exit(1);
+	}
 	write_pattern(cap);
 	if ((st = request(VIRTIO_BLK_T_FLUSH, 0, NULL, 0, false, NULL)) != VIRTIO_BLK_S_OK)
 		kit_fail("vblk: flush: status %d", st);
