@@ -185,6 +185,36 @@ if need_kvm "$CHECK" && need_file "$CHECK" "$VBLK"; then
 	end_check "$WORK/ro"
 fi
 
+# Two vCPUs: two queues, the last one used; the second of two disks.
+begin blk_mq_second_disk
+if need_kvm "$CHECK" && need_file "$CHECK" "$VBLK"; then
+	rm -f "$WORK/first.img" "$WORK/second.img"
+	truncate -s "$SIZE" "$WORK/first.img" "$WORK/second.img"
+	run_vmm "$WORK/mq" --kernel "$VBLK" --cpus 2 --append "kit_vblk_index=1" --stats \
+		--disk "file=$WORK/first.img" --disk "file=$WORK/second.img,serial=vmm-disk-0"
+	expect_status 3
+	expect_vblk_lines "$WORK/mq" pci
+	expect_line "KIT: vblk queues 2" "$WORK/mq"
+	expect_line "KIT: vblk read on queue 1 ok" "$WORK/mq"
+	expect_grep "^virtio-blk1: virtio-pci" "$WORK/mq"
+	expect_image "$WORK/second.img" "$WORK/expect.wz"
+	cmp -s "$WORK/first.img" <(head -c "$SIZE" /dev/zero) || _why "the first disk was written"
+	end_check "$WORK/mq"
+fi
+
+begin blk_mq_qemu_same
+if need_qemu "$CHECK" && need_file "$CHECK" "$VBLK" && [ -f "$WORK/mq" ]; then
+	rm -f "$WORK/qemu2.img"
+	truncate -s "$SIZE" "$WORK/qemu2.img"
+	run_qemu "$WORK/mq.qemu" "${QEMU_PC[@]}" -m 256 -smp 2 -kernel "$VBLK" \
+		-drive "file=$WORK/qemu2.img,if=none,id=d0,format=raw" \
+		-device virtio-blk-pci,drive=d0,serial=vmm-disk-0,disable-legacy=on,num-queues=2
+	expect_status 3
+	expect_same_kit_lines "$WORK/mq" "$WORK/mq.qemu"
+	expect_image "$WORK/qemu2.img" "$WORK/expect.wz"
+	end_check "$WORK/mq.qemu"
+fi
+
 # A broken chain: DEVICE_NEEDS_RESET and one line; the device works after a reset.
 for tr in pci mmio; do
 	begin "blk_bad_chain_$tr"

@@ -22,7 +22,8 @@
 
 #define SECTOR 512
 
-static struct kv_queue q;
+static struct kv_queue q, qlast;
+static struct kv_queue *cur = &q; /* where request() goes */
 static uint8_t data[8 * SECTOR] __attribute__((aligned(4096)));
 static uint8_t three[3][SECTOR];
 static uint8_t rbuf[8 * SECTOR] __attribute__((aligned(4096)));
@@ -61,12 +62,13 @@ static int request(uint32_t type, uint64_t sector, const struct kv_buf *d, int n
 			b[nb++] = d[i];
 	status = 0xee;
 	b[nb++] = (struct kv_buf){ &status, 1 };
-	head = kv_submit(&q, b, n_out, nb - n_out);
+	head = kv_submit(cur, b, n_out, nb - n_out);
 	if (head < 0)
 		kit_fail("vblk: no descriptors");
-	kv_kick(&q);
-	if (kv_wait(&q, &len, 10000000) != head)
-		kit_fail("vblk: no answer to type %u (device status 0x%x)", type, kv_status(q.dev));
+	kv_kick(cur);
+	if (kv_wait(cur, &len, 10000000) != head)
+		kit_fail("vblk: no answer to type %u (device status 0x%x)", type,
+			 kv_status(cur->dev));
 	if (used)
 		*used = len;
 	return status;
@@ -149,10 +151,12 @@ void kit_main(void)
 	uint64_t want = 1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
 			1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_DISCARD |
 			1ULL << VIRTIO_BLK_F_WRITE_ZEROES | 1ULL << VIRTIO_BLK_F_RO |
-			1ULL << VIRTIO_RING_F_EVENT_IDX | 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
+			1ULL << VIRTIO_BLK_F_MQ | 1ULL << VIRTIO_RING_F_EVENT_IDX |
+			1ULL << VIRTIO_RING_F_INDIRECT_DESC;
 	char mode[16] = "rw";
 	struct kv_dev d;
 	uint64_t cap;
+	unsigned int nq = 1;
 	uint32_t used;
 	int st;
 
@@ -164,6 +168,12 @@ void kit_main(void)
 		kit_fail("vblk: feature negotiation failed");
 	if (kv_queue_init(&d, &q, 0, 64))
 		kit_fail("vblk: no queue 0");
+	if (d.features & 1ULL << VIRTIO_BLK_F_MQ)
+		nq = (unsigned int)kv_cfg_read(&d, offsetof(struct virtio_blk_config, num_queues),
+					       2);
+	kit_printf("KIT: vblk queues %u\n", nq);
+	if (nq > 1 && kv_queue_init(&d, &qlast, nq - 1, 64))
+		kit_fail("vblk: no queue %u", nq - 1);
 	if (kv_driver_ok(&d))
 		kit_fail("vblk: DRIVER_OK refused (status 0x%x)", kv_status(&d));
 	cap = kv_cfg_read(&d, offsetof(struct virtio_blk_config, capacity), 8);
@@ -191,6 +201,12 @@ void kit_main(void)
 	read_check(100, 3);
 	read_check(cap - 1, 1);
 	kit_printf("KIT: vblk wrote and read back 12 sectors\n");
+	if (nq > 1) {
+		cur = &qlast;
+		read_check(0, 8);
+		cur = &q;
+		kit_printf("KIT: vblk read on queue %u ok\n", nq - 1);
+	}
 	kit_printf("KIT: vblk flush ok\n");
 
 	{
