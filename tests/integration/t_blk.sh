@@ -226,11 +226,25 @@ for tr in pci mmio; do
 		expect_line "KIT: vblk write of 100 bytes: ioerr" "$WORK/badchain_$tr"
 		expect_line "KIT: vblk chain without status: needs reset" "$WORK/badchain_$tr"
 		expect_line "KIT: vblk after reset: read ok" "$WORK/badchain_$tr"
+		expect_line "KIT: vblk reset with requests in flight: ring quiet" "$WORK/badchain_$tr"
+		expect_line "KIT: vblk after second reset: read ok" "$WORK/badchain_$tr"
 		[ "$(grep -c '^vmm: virtio-blk0: ' "$WORK/badchain_$tr")" = 1 ] ||
 			_why "expected one 'vmm: virtio-blk0: ...' line"
 		end_check "$WORK/badchain_$tr"
 	fi
 done
+
+begin blk_bad_chain_qemu_same
+if need_qemu "$CHECK" && need_file "$CHECK" "$VBLK" && [ -f "$WORK/badchain_pci" ]; then
+	truncate -s "$SIZE" "$WORK/badchain.qemu.img"
+	run_qemu "$WORK/badchain.qemu" "${QEMU_PC[@]}" -m 256 -kernel "$VBLK" \
+		-append "kit_vblk_mode=bad" \
+		-drive "file=$WORK/badchain.qemu.img,if=none,id=d0,format=raw" \
+		-device virtio-blk-pci,drive=d0,disable-legacy=on
+	expect_status 3
+	expect_same_kit_lines "$WORK/badchain_pci" "$WORK/badchain.qemu"
+	end_check "$WORK/badchain.qemu"
+fi
 
 # Bad images: one line on stderr, status 2, before KVM is opened.
 bad() {

@@ -144,6 +144,34 @@ static void bad_requests(struct kv_dev *d, uint64_t want)
 	b[1] = (struct kv_buf){ rbuf, SECTOR };
 	st = request(VIRTIO_BLK_T_IN, 0, b + 1, 1, true, NULL);
 	kit_printf("KIT: vblk after reset: read %s\n", st == VIRTIO_BLK_S_OK ? "ok" : "failed");
+
+	/* Reset with requests in flight: once reset reads back 0, the ring stays quiet. */
+	{
+		struct kv_buf r[3] = { { &hdr, sizeof(hdr) },
+				       { rbuf, 8 * SECTOR },
+				       { &status, 1 } };
+		volatile uint16_t *used_idx = &q.used->idx;
+		uint16_t seen;
+
+		hdr.type = VIRTIO_BLK_T_IN;
+		hdr.sector = 0;
+		for (int i = 0; i < 16; i++)
+			if (kv_submit(&q, r, 1, 2) < 0)
+				kit_fail("vblk: no descriptors");
+		kv_kick(&q);
+		kv_reset(d);
+		seen = *used_idx;
+		end = kit_now_us() + 200000;
+		while (kit_now_us() < end && *used_idx == seen)
+			cpu_relax();
+		kit_printf("KIT: vblk reset with requests in flight: ring %s\n",
+			   *used_idx == seen ? "quiet" : "written after reset");
+		if (kv_init(d, want) || kv_queue_init(d, &q, 0, 64) || kv_driver_ok(d))
+			kit_fail("vblk: re-initialisation failed (status 0x%x)", kv_status(d));
+		st = request(VIRTIO_BLK_T_IN, 0, b + 1, 1, true, NULL);
+		kit_printf("KIT: vblk after second reset: read %s\n",
+			   st == VIRTIO_BLK_S_OK ? "ok" : "failed");
+	}
 }
 
 void kit_main(void)
