@@ -337,8 +337,8 @@ static void check_clean(const char *qcow, const char *raw)
 	sh("qemu-img compare -q -f qcow2 -F raw %s %s", qcow, raw);
 }
 
-static void qcow2_case(enum disk_aio aio, enum disk_cache cache, unsigned int cluster,
-		       uint64_t size)
+static void qcow2_case_opts(enum disk_aio aio, enum disk_cache cache, unsigned int cluster,
+			    uint64_t size, const char *opts)
 {
 	char q[128], m[128];
 	uint8_t *buf = NULL, *r = NULL;
@@ -349,7 +349,7 @@ static void qcow2_case(enum disk_aio aio, enum disk_cache cache, unsigned int cl
 	SKIP_NO_QEMU_IMG();
 	snprintf(q, sizeof(q), "%s/q-%d-%d-%u.qcow2", dir, aio, cache, cluster);
 	snprintf(m, sizeof(m), "%s/q-%d-%d-%u.raw", dir, aio, cache, cluster);
-	sh("qemu-img create -q -f qcow2 -o cluster_size=%u %s %llu", cluster, q,
+	sh("qemu-img create -q -f qcow2 -o cluster_size=%u%s %s %llu", cluster, opts, q,
 	   (unsigned long long)size);
 	mirror = open(m, O_CREAT | O_TRUNC | O_RDWR, 0644);
 	assert_true(mirror >= 0);
@@ -413,6 +413,20 @@ static void qcow2_case(enum disk_aio aio, enum disk_cache cache, unsigned int cl
 	blk_close(b);
 	free(buf);
 	free(r);
+}
+
+static void qcow2_case(enum disk_aio aio, enum disk_cache cache, unsigned int cluster,
+		       uint64_t size)
+{
+	qcow2_case_opts(aio, cache, cluster, size, "");
+}
+
+/* 8- and 64-bit refcounts (refcount_order 3 and 6), and a version 2 image. */
+static void test_qcow2_refcount_widths(void **s)
+{
+	qcow2_case_opts(DISK_AIO_THREADS, DISK_CACHE_WRITEBACK, 512, 8 * MiB, ",refcount_bits=8");
+	qcow2_case_opts(DISK_AIO_THREADS, DISK_CACHE_WRITEBACK, 1024, 8 * MiB, ",refcount_bits=64");
+	qcow2_case_opts(DISK_AIO_THREADS, DISK_CACHE_WRITEBACK, 4096, 8 * MiB, ",compat=0.10");
 }
 
 static void test_qcow2_uring(void **s)
@@ -689,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_qcow2_native_direct),
 		cmocka_unit_test(test_qcow2_threads),
 		cmocka_unit_test(test_qcow2_refblocks),
+		cmocka_unit_test(test_qcow2_refcount_widths),
 		cmocka_unit_test(test_qcow2_reftable_full),
 		cmocka_unit_test(test_qcow2_backing),
 		cmocka_unit_test(test_qcow2_backing_missing),
