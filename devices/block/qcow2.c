@@ -21,13 +21,17 @@
  *    any new L2 table, (3) fdatasync()s, and only then (4) points the L2
  *    entries and L1 entries at them. A crash at any point leaks clusters
  *    at worst; nothing ever points at unwritten data.
+ *  - Discard frees whole clusters (see qcow2_discard()); write-zeroes
+ *    writes zeros (allocating), except where the cluster reads as zeros.
  *  - Internal snapshots (refcounts above 1) and compressed clusters are not
  *    written; an image with snapshots opens read-only only, and reading a
  *    compressed cluster fails that request with -EIO.
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <linux/falloc.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -586,6 +590,90 @@ out:
 	return ret;
 }
 
+/* Drop one reference to host cluster @host (never below zero). */
+static int cluster_unref(struct bimg *img, uint64_t host)
+{
+	struct qcow2 *q = img->q;
+	uint64_t c = host >> q->cluster_bits, rt_idx = c >> q->rb_bits, rte, rb_off, boff, blen;
+	uint64_t idx = c & ((1ULL << q->rb_bits) - 1), v;
+	uint8_t *rb;
+	int ret;
+
+	if (rt_idx >= q->rt_entries)
+		return -EIO;
+	rte = be64toh(q->rt[rt_idx]);
+	rb_off = rte & REFT_OFFSET_MASK;
+	if (rte & ~REFT_OFFSET_MASK || !table_off_ok(q, rb_off))
+		return -EIO;
+	ret = table_load(img, q->rbc, RB_CACHE, rb_off, &rb);
+	if (ret)
+		return ret;
+	v = rc_get(q, rb, idx);
+	if (!v)
+		return -EIO;
+	rc_set(q, rb, idx, v - 1, &boff, &blen);
+	ret = meta_write(img, rb, rb_off, boff, blen);
+	if (ret)
+		table_forget(q->rbc, RB_CACHE, rb_off);
+	return ret;
+}
+
+/*
+ * Discard whole clusters: the L2 entry first (unallocated, or reads-as-zero
+ * over a backing file), then the refcount drops to zero and the host
+ * cluster becomes a hole. A crash in between leaks the cluster, no more.
+ * Freed clusters are not reused (allocation appends); partial clusters,
+ * compressed and shared ones are left as they are (discard is advisory).
+ */
+static int qcow2_discard(struct bimg *img, uint64_t off, uint64_t len)
+{
+	struct qcow2 *q = img->q;
+	uint64_t gc = (off + q->cs - 1) >> q->cluster_bits, end = (off + len) >> q->cluster_bits;
+	uint64_t l2_mask = (1ULL << q->l2_bits) - 1;
+	int ret;
+
+	if (q->backing && q->version < 3)
+		return 0; /* no zero flag: the backing file would show through */
+	for (; gc < end; gc++) {
+		uint64_t l1i = gc >> q->l2_bits, l2_off, e, host, ne;
+		uint8_t *t;
+		int kind;
+
+		if (l1i >= q->l1_size)
+			return -EIO;
+		ret = l1_lookup(q, l1i, &l2_off);
+		if (ret)
+			return ret;
+		if (!l2_off) {
+			gc |= l2_mask; /* no table: nothing in its range */
+			continue;
+		}
+		ret = table_load(img, q->l2c, L2_CACHE, l2_off, &t);
+		if (ret)
+			return ret;
+		e = rd64(t + 8 * (gc & l2_mask));
+		kind = classify(q, e, &host);
+		if (kind < 0)
+			return kind;
+		if (kind == CL_COMPRESSED || !host || !(e & OFLAG_COPIED))
+			continue;
+		ne = htobe64(q->backing ? OFLAG_ZERO : 0);
+		memcpy(t + 8 * (gc & l2_mask), &ne, 8);
+		ret = meta_write(img, t, l2_off, 8 * (gc & l2_mask), 8);
+		if (ret) {
+			table_forget(q->l2c, L2_CACHE, l2_off);
+			return ret;
+		}
+		ret = cluster_unref(img, host);
+		if (ret)
+			return ret;
+		/* Give the space back; where holes are not supported it stays used. */
+		(void)fallocate(img->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)host,
+				(off_t)q->cs);
+	}
+	return 0;
+}
+
 int qcow2_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len,
 	       const struct iovec *iov, unsigned int iovcnt)
 {
@@ -598,10 +686,14 @@ int qcow2_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len,
 		/* Metadata is written through: one fdatasync covers it and the data. */
 		return fdatasync(img->fd) < 0 ? -errno : 0;
 	}
-	if (op == BLK_DISCARD)
-		return 0; /* advisory; the clusters stay allocated */
 	if (op != BLK_READ && img->readonly)
 		return -EROFS;
+	if (op == BLK_DISCARD) {
+		pthread_mutex_lock(&img->lock);
+		ret = qcow2_discard(img, off, len);
+		pthread_mutex_unlock(&img->lock);
+		return ret;
+	}
 	tmp = calloc(iovcnt ? iovcnt : 1, sizeof(*tmp));
 	/* A cluster-sized bounce (up to 2 MiB): only where it can be used. */
 	if (op != BLK_READ || q->backing)

@@ -5,7 +5,8 @@
  * --disk). Opening must end in an image or one error line; then a few
  * sectors are read (start, middle, end, and one in each of the first L1
  * ranges) and, when the input's last byte is odd, one sector is written
- * (cluster allocation, refcount blocks, copy-on-write). Any request may
+ * (cluster allocation, refcount blocks, copy-on-write) and the first half
+ * discarded (L2 entries cleared, refcounts dropped). Any request may
  * fail; none may crash, hang or leak.
  */
 #include <stdint.h>
@@ -64,6 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			img_exec(img, BLK_WRITE, (last / 3) & ~511ULL, 512, &v, 1);
 			img_exec(img, BLK_WRITE_ZEROES, 0, 512, NULL, 0);
 			img_exec(img, BLK_READ, (last / 3) & ~511ULL, 512, &v, 1);
+			img_exec(img, BLK_DISCARD, 0, (last / 2) & ~511ULL, NULL, 0);
+			img_exec(img, BLK_READ, 0, 512, &v, 1);
 		}
 	}
 	free(buf);

@@ -383,7 +383,16 @@ static void qcow2_case_opts(enum disk_aio aio, enum disk_cache cache, unsigned i
 	memset(buf, 0, 8192);
 	assert_int_equal(pwrite(mirror, buf, 8192, (off_t)(size / 2 + 4096)), 8192);
 	assert_int_equal(run(b, BLK_WRITE_ZEROES, 64 * cs, NULL, 4 * cs), 0);
+	/* Discard frees whole clusters: they read as zeros (no backing file). */
 	assert_int_equal(run(b, BLK_DISCARD, 0, NULL, cs), 0);
+	memset(buf, 0, MiB);
+	assert_int_equal(pwrite(mirror, buf, cs, 0), (ssize_t)cs);
+	assert_int_equal(run(b, BLK_DISCARD, size / 2 + MiB / 2, NULL, MiB / 2), 0);
+	assert_int_equal(pwrite(mirror, buf, MiB / 2, (off_t)(size / 2 + MiB / 2)),
+			 (ssize_t)(MiB / 2));
+	/* Partial clusters are left alone. */
+	if (cs > 512)
+		assert_int_equal(run(b, BLK_DISCARD, 5 * cs + 512, NULL, 512), 0);
 	assert_int_equal(run(b, BLK_FLUSH, 0, NULL, 0), 0);
 
 	/* Reads see what the mirror holds. */
@@ -518,6 +527,11 @@ static void test_qcow2_backing(void **s)
 	memcpy(buf + 2 * MiB + 1024, r, 1024);
 	assert_int_equal(run(b, BLK_WRITE_ZEROES, 3 * MiB, NULL, 65536), 0);
 	memset(buf + 3 * MiB, 0, 65536);
+	/* Discarding an allocated cluster over a backing file: reads as zeros. */
+	assert_int_equal(run(b, BLK_DISCARD, 2 * MiB, NULL, 65536), 0);
+	memset(buf + 2 * MiB, 0, 65536);
+	/* An unallocated one: left to the backing file (discard is advisory). */
+	assert_int_equal(run(b, BLK_DISCARD, 0, NULL, 65536), 0);
 	assert_int_equal(run(b, BLK_READ, 0, r, 4 * MiB), 0);
 	assert_memory_equal(r, buf, 4 * MiB);
 	blk_close(b);
