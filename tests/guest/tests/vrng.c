@@ -11,7 +11,7 @@
 #include "virtio.h"
 
 static struct kv_queue q;
-static uint8_t buf[2][64];
+static uint8_t buf[3][64];
 
 static void rng_read(struct kv_dev *d, uint8_t *b)
 {
@@ -132,8 +132,12 @@ void kit_main(void)
 	if (d.transport == KV_PCI)
 		kit_printf("KIT: vrng num_queues through the PCI_CFG window: %d\n",
 			   window_num_queues(&d));
-	if (kv_init(&d, 0))
+	/* kit_vrng_event_idx=1: with VIRTIO_RING_F_EVENT_IDX (kicks and interrupts by index). */
+	if (kv_init(&d, kit_cmdline_long("kit_vrng_event_idx", 0) ? 1ULL << VIRTIO_RING_F_EVENT_IDX
+								  : 0))
 		kit_fail("vrng: feature negotiation failed");
+	if (d.features & (1ULL << VIRTIO_RING_F_EVENT_IDX))
+		kit_printf("KIT: vrng negotiated EVENT_IDX\n");
 	if (kv_queue_init(&d, &q, 0, 64))
 		kit_fail("vrng: no queue 0");
 	/* kit_vrng_irq=1: MSI-X; 2: INTx (PCI) or the virtio-mmio line. */
@@ -145,6 +149,9 @@ void kit_main(void)
 		kit_fail("vrng: DRIVER_OK refused (status 0x%x)", kv_status(&d));
 	rng_read(&d, buf[0]);
 	rng_read(&d, buf[1]);
+	/* More rounds: with EVENT_IDX each kick depends on avail_event being kept up. */
+	for (int i = 0; i < 100; i++)
+		rng_read(&d, buf[2]);
 	if (all_zero(buf[0]) || all_zero(buf[1]))
 		kit_fail("vrng: all zero");
 	if (!memcmp(buf[0], buf[1], 64))
