@@ -70,12 +70,14 @@ FUZZ_CC	:= clang
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -I. -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=all -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES := devices bzimage config emul
+FUZZ_NAMES := devices bzimage config emul virtqueue qcow2
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_SRCS_devices := devices/*.c mmio/*.c config/*.c bios/*.c
 FUZZ_SRCS_bzimage := bios/*.c mmio/mem.c config/config.c
 FUZZ_SRCS_config := config/config.c
 FUZZ_SRCS_emul := emul/*.c
+FUZZ_SRCS_virtqueue := virtio/virtqueue.c mmio/mem.c
+FUZZ_SRCS_qcow2 := devices/block/image.c devices/block/qcow2.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_SRCS_$$*)) $(wildcard */*.h)
@@ -89,6 +91,7 @@ fuzz-corpus: guest
 		$(BUILD)/fuzz/corpus-bzimage/
 	@printf -- '--kernel\0bz\0--mem\0512M\0--cpus\0002\0--serial\0file:x' \
 		>$(BUILD)/fuzz/corpus-config/seed
+	@tests/fuzz/qcow2_seeds.sh $(BUILD)/fuzz/corpus-qcow2
 
 fuzz: deps $(FUZZ_BINS) fuzz-corpus
 	@for f in $(FUZZ_NAMES); do echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
@@ -150,6 +153,7 @@ $(BUILD)/bench/measure: tests/bench/measure.c
 
 bench: deps $(VMM) guest $(BENCH_BINS)
 	@tests/bench/run.sh
+	@tests/bench/blk.sh
 
 # The default guest: Debian's kernel to a busybox shell on this terminal;
 # `poweroff` ends it (status 0), so does Ctrl-A x. On a host whose KVM

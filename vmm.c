@@ -25,6 +25,7 @@
 #include "cpu/emulate.h"
 #include "cpu/vm.h"
 #include "devices/chardev.h"
+#include "devices/block/block.h"
 #include "devices/device.h"
 #include "mmio/bus.h"
 #include "mmio/ioloop.h"
@@ -251,6 +252,9 @@ int main(int argc, char **argv)
 	ret = linux_read_kernel(&kernel, cfg.kernel);
 	if (!ret && cfg.initrd)
 		ret = linux_check_initrd(cfg.initrd);
+	/* Disk images are opened (and locked) here: a bad one is a usage error. */
+	if (!ret)
+		ret = blk_open_disks(&cfg);
 	if (ret)
 		return ret;
 
@@ -292,6 +296,8 @@ int main(int argc, char **argv)
 		bus_print_stats(stderr);
 		devices_print_stats(vm, stderr);
 	}
+	/* Before the teardown helper, which shares our files: unlock the images now. */
+	blk_close_disks();
 	linux_free_kernel(&kernel);
 	config_free(&cfg);
 	vm_teardown_async(vm);

@@ -39,7 +39,11 @@ struct virtio_dev_ops {
 	 * (then the device gets DEVICE_NEEDS_RESET). */
 	int (*activate)(struct virtio_dev *vdev);
 	/* The driver reset the device (or the machine reset): stop using the
-	 * queues, wait for in-flight requests, forget per-driver state. */
+	 * queues, wait for in-flight requests, forget per-driver state.
+	 * The status already reads 0 when this is called, and the core
+	 * calls queue_notify() only while DRIVER_OK is set; a queue_notify()
+	 * already running must be waited for here (virtio/rng.c: a mutex
+	 * around the ring work), since vq_reset() follows. */
 	void (*reset)(struct virtio_dev *vdev);
 	/* Queue @q was kicked. I/O thread, lock not held. */
 	void (*queue_notify)(struct virtio_dev *vdev, unsigned int q);
@@ -52,6 +56,8 @@ struct virtio_transport_ops {
 	void (*notify_queue)(struct virtio_dev *vdev, unsigned int q);
 	/* Interrupt for a configuration change (also DEVICE_NEEDS_RESET). */
 	void (*notify_config)(struct virtio_dev *vdev);
+	/* The device was reset (ISR now 0): lower INTx / the mmio line. May be NULL. */
+	void (*reset)(struct virtio_dev *vdev);
 };
 
 struct virtio_dev {
@@ -78,6 +84,7 @@ struct virtio_dev {
 	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
 	const struct virtio_transport_ops *tops;
 	void *transport_priv;
+	void *core_priv;		/* virtio/virtio.c's per-device state (counters) */
 	int kick_fd[VIRTIO_MAX_QUEUES]; /* eventfds (KVM_IOEVENTFD) */
 };
 
@@ -97,6 +104,7 @@ void virtio_config_changed(struct virtio_dev *vdev);
 /*
  * Something the driver did is broken (a bad queue): set DEVICE_NEEDS_RESET,
  * log one line "vmm: NAME: WHY" (once until reset), interrupt for config.
+ * Any thread, lock held or not; @why is printed at once, not kept.
  */
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
 

@@ -47,6 +47,7 @@ struct virtqueue {
 	uint16_t used_idx;	 /* our copy of used->idx */
 	uint16_t signalled_used; /* used_idx when we last interrupted (EVENT_IDX) */
 	bool signalled_valid;
+	bool kicks_off; /* between vq_disable_kicks() and vq_enable_kicks() */
 	bool broken;
 	const char *why_broken; /* first reason, for the one log line */
 };

@@ -45,7 +45,11 @@ struct blk_req {
  * directory", "'a.img' is locked by another process").
  */
 struct blk *blk_open(const struct disk_opts *o, char *err, size_t errlen);
-/* Requests beyond the end, or writes to a read-only image, fail -EINVAL/-EROFS. */
+/*
+ * Requests beyond the end, not in whole 512-byte sectors, or writes to a
+ * read-only image, fail -EINVAL/-EROFS (through done(), never inside
+ * blk_submit() itself).
+ */
 void blk_submit(struct blk *b, struct blk_req *req);
 uint64_t blk_size(const struct blk *b); /* bytes the guest sees */
 bool blk_readonly(const struct blk *b);
@@ -57,5 +61,32 @@ void blk_close(struct blk *b);
 const char *blk_format_name(const struct blk *b);
 const char *blk_backend_name(const struct blk *b);
 void blk_print_stats(const struct blk *b, const char *name, FILE *f);
+
+/*
+ * Optional: @fn runs on the I/O thread after each batch of done() calls,
+ * so a front end can interrupt the guest once per batch.
+ */
+void blk_set_batch_end(struct blk *b, void (*fn)(void *opaque), void *opaque);
+
+/*
+ * Optional, I/O thread: between blk_plug() and blk_unplug() submissions are
+ * queued and go to the kernel together (one io_uring_submit for a batch).
+ * blk_poll() completes whatever already finished (an io_uring read from the
+ * page cache often has by the time it was submitted), running done()
+ * callbacks in the caller: call it without locks done() takes.
+ */
+void blk_plug(struct blk *b);
+void blk_unplug(struct blk *b);
+void blk_poll(struct blk *b);
+
+/*
+ * The machine's --disk images, opened (and locked) by main() before KVM is
+ * touched: a missing, unreadable, locked or malformed image is a usage
+ * error. 0, or VMM_EXIT_USAGE after one line on stderr. blk_disk(i) is
+ * disk i's blk (NULL if none); blk_close_disks() closes them all.
+ */
+int blk_open_disks(const struct config *c);
+struct blk *blk_disk(unsigned int i);
+void blk_close_disks(void);
 
 #endif
