@@ -117,6 +117,7 @@ void pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16
 	dev->intx_level = dev->intx_asserted = false;
 	dev->msix_cap = 0;
 	dev->registered = false;
+	dev->stat_msix = dev->stat_msix_held = dev->stat_intx = 0;
 	/* bar_remap, cfg_hook and priv are the model's: set before or after. */
 
 	put16(dev->cfg + PCI_VENDOR_ID, vendor);
@@ -385,6 +386,8 @@ static void intx_update(struct pci_dev *d)
 	d->intx_asserted = assert;
 	pthread_mutex_lock(&pci.intx_lock);
 	/* A shared line stays high while any of its functions asserts it. */
+	if (assert)
+		d->stat_intx++;
 	if (assert && pci.intx_count[idx]++ == 0)
 		vm_irq_line(d->vm, d->intx_gsi, 1);
 	else if (!assert && --pci.intx_count[idx] == 0)
@@ -456,17 +459,24 @@ fail_route:
 	return ret;
 }
 
-static void msix_vec_release(struct pci_dev *d, unsigned int v)
+/*
+ * Give vector @v's GSI and irqfd back. At vmm's exit (@tell_kvm false) the
+ * eventfd is only closed: the VM goes away whole, and each routing update
+ * would wait for an SRCU grace period for nothing.
+ */
+static void msix_vec_release(struct pci_dev *d, unsigned int v, bool tell_kvm)
 {
 	struct pci_msix_vector *m = &d->msix.vec[v];
 
 	if (m->irqfd >= 0) {
-		vm_irqfd(d->vm, m->irqfd, m->gsi, false);
+		if (tell_kvm)
+			vm_irqfd(d->vm, m->irqfd, m->gsi, false);
 		close(m->irqfd);
 		m->irqfd = -1;
 	}
 	if (m->gsi >= 0) {
-		vm_msi_route_del(d->vm, m->gsi);
+		if (tell_kvm)
+			vm_msi_route_del(d->vm, m->gsi);
 		m->gsi = -1;
 	}
 }
@@ -480,6 +490,8 @@ static void msix_fire(struct pci_dev *d, unsigned int v)
 		return;
 	if (write(m->irqfd, &one, sizeof(one)) != sizeof(one))
 		fprintf(stderr, "vmm: %s: MSI-X vector %u: eventfd write failed\n", d->name, v);
+	else
+		d->stat_msix++;
 }
 
 /*
@@ -525,10 +537,12 @@ void pci_msix_notify(struct pci_dev *dev, unsigned int v)
 {
 	pthread_mutex_lock(&dev->lock);
 	if (v < dev->msix.nr && dev->msix.enabled) {
-		if (msix_vec_deliverable(dev, v))
+		if (msix_vec_deliverable(dev, v)) {
 			msix_fire(dev, v);
-		else
+		} else if (!dev->msix.vec[v].pending) {
 			dev->msix.vec[v].pending = true;
+			dev->stat_msix_held++;
+		}
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -635,10 +649,10 @@ out:
 	pthread_mutex_unlock(&dev->lock);
 }
 
-static void msix_reset(struct pci_dev *d)
+static void msix_reset(struct pci_dev *d, bool tell_kvm)
 {
 	for (unsigned int v = 0; v < d->msix.nr; v++) {
-		msix_vec_release(d, v);
+		msix_vec_release(d, v, tell_kvm);
 		d->msix.vec[v] = (struct pci_msix_vector){ .masked = true, .gsi = -1, .irqfd = -1 };
 	}
 	d->msix.enabled = d->msix.func_masked = false;
@@ -905,7 +919,7 @@ int pci_register(struct vm *vm, struct pci_dev *dev)
 void pci_dev_reset(struct pci_dev *dev)
 {
 	pthread_mutex_lock(&dev->lock);
-	msix_reset(dev);
+	msix_reset(dev, true);
 	dev->intx_level = false;
 	memcpy(dev->cfg, dev->cfg_reset, sizeof(dev->cfg));
 	intx_update(dev);
@@ -962,7 +976,7 @@ static void pci_shutdown(struct vm *vm)
 		if (!d)
 			continue;
 		pthread_mutex_lock(&d->lock);
-		msix_reset(d);
+		msix_reset(d, false);
 		d->intx_level = false;
 		intx_update(d);
 		for (int n = 0; n < PCI_MAX_BARS; n++) {
@@ -973,13 +987,30 @@ static void pci_shutdown(struct vm *vm)
 		d->registered = false;
 		pthread_mutex_unlock(&d->lock);
 	}
+	/* The slot table stays for --stats; pci_init() starts a new one. */
 	pthread_mutex_lock(&pci.lock);
-	memset(pci.slot, 0, sizeof(pci.slot));
 	bus_unregister(pci.pio_addr);
 	bus_unregister(pci.pio_data);
 	bus_unregister(pci.ecam);
 	pci.pio_addr = pci.pio_data = pci.ecam = NULL;
 	pthread_mutex_unlock(&pci.lock);
+}
+
+/* One line per function that interrupted (the host bridge never does). */
+static void pci_print_stats(struct vm *vm, FILE *f)
+{
+	for (unsigned int s = 0; s < PCI_NR_SLOTS; s++) {
+		struct pci_dev *d = pci_find(0, s << 3);
+
+		if (!d || (!d->intx_pin && !d->msix.nr))
+			continue;
+		pthread_mutex_lock(&d->lock);
+		fprintf(f,
+			"pci 00:%02x.0 %s: %" PRIu64 " MSI-X messages, %" PRIu64
+			" held while masked, %" PRIu64 " INTx raises\n",
+			s, d->name ? d->name : "?", d->stat_msix, d->stat_msix_held, d->stat_intx);
+		pthread_mutex_unlock(&d->lock);
+	}
 }
 
 struct device pci_device = {
@@ -988,5 +1019,6 @@ struct device pci_device = {
 	.init = pci_init,
 	.reset = pci_reset,
 	.shutdown = pci_shutdown,
+	.print_stats = pci_print_stats,
 };
 device_init(pci_device);

@@ -96,6 +96,8 @@ struct pci_dev {
 	uint8_t msix_cap;		   /* offset of the MSI-X capability, 0 = none */
 	bool intx_asserted;		   /* counted on intx_gsi (level && !INTX_DISABLE) */
 	bool registered;
+	/* --stats: MSI-X messages sent, notifies held while masked, INTx raises. */
+	uint64_t stat_msix, stat_msix_held, stat_intx;
 };
 
 /*

@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <asm/e820.h>
+
 #include "bios/acpi.h"
 #include "bios/layout.h"
 #include "bios/tables.h"
@@ -544,6 +546,21 @@ static void test_msix(void **state)
 	assert_int_equal(mmio_read(t + 0x800, 4), 0);
 	assert_int_equal(pci_msix_read(d, 0x1000 - 2, 4), 0); /* straddles the end */
 
+	/* --stats: messages sent (1 + 2 + 1 + 1), notifies held (2). */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		assert_non_null(f);
+		pci_device.print_stats(&vm, f);
+		fclose(f);
+		assert_string_equal(buf,
+				    "pci 00:01.0 test0: 5 MSI-X messages, 2 held while masked, "
+				    "0 INTx raises\n");
+		free(buf);
+	}
+
 	/* Disable: notify dropped; reset frees routes and irqfds. */
 	cfg_outw(1, 0x4a, 0);
 	assert_false(pci_msix_enabled(d));
@@ -716,6 +733,18 @@ static void test_acpi_tables(void **state)
 	/* The 32-bit window: DWordMemory min 0xc0000000 max 0xcfffffff. */
 	assert_non_null(
 		memmem(dsdt, dsdt->length, "\x00\x00\x00\x00\x00\x00\x00\xc0\xff\xff\xff\xcf", 12));
+	/* ECAM is reserved in the e820 map too. */
+	{
+		struct boot_e820_entry e[32];
+		int n = e820_build(&vm, e, 32), i;
+
+		assert_true(n > 0);
+		for (i = 0; i < n && e[i].addr != PCI_ECAM_BASE; i++)
+			;
+		assert_true(i < n);
+		assert_int_equal(e[i].size, PCI_ECAM_SIZE);
+		assert_int_equal(e[i].type, E820_RESERVED);
+	}
 	if (dump) {
 		const struct acpi_table_header *tabs[] = { mcfg, dsdt };
 		const char *names[] = { "mcfg", "dsdt" };
