@@ -44,7 +44,9 @@ int devices_init(struct vm *vm)
 	while ((d = device_nth(nr_inited))) {
 		ret = d->init ? d->init(vm) : 0;
 		if (ret < 0) {
-			fprintf(stderr, "vmm: device %s: %s\n", d->name, strerror(-ret));
+			/* -ECANCELED: the device printed its own error line. */
+			if (ret != -ECANCELED)
+				fprintf(stderr, "vmm: device %s: %s\n", d->name, strerror(-ret));
 			return ret;
 		}
 		nr_inited++;
