@@ -43,10 +43,11 @@ struct virtqueue {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
-	uint16_t last_avail; /* next avail entry to pop */
-	uint16_t used_idx;   /* our copy of used->idx */
+	uint16_t last_avail;	 /* next avail entry to pop */
+	uint16_t used_idx;	 /* our copy of used->idx */
 	uint16_t signalled_used; /* used_idx when we last interrupted (EVENT_IDX) */
 	bool signalled_valid;
+	bool kicks_off; /* between vq_disable_kicks() and vq_enable_kicks() */
 	bool broken;
 	const char *why_broken; /* first reason, for the one log line */
 };
