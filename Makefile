@@ -3,6 +3,7 @@ SHELL	:= /bin/bash
 CC	?= gcc
 BUILD	:= build
 VMM	:= $(BUILD)/vmm
+NETPEER	:= $(BUILD)/tests/netpeer
 
 WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wvla
@@ -34,7 +35,7 @@ DEB_ALL   := $(DEB_BUILD) $(DEB_GUEST) $(DEB_TEST)
 
 .PHONY: all run test unit integration bench deps help clean guest fuzz fuzz-smoke fuzz-corpus \
 	format format-check linux-guest
-all: $(VMM) guest
+all: $(VMM) guest $(NETPEER)
 
 help:
 	@echo "make           build $(VMM) and the test guests"
@@ -63,6 +64,11 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libvmm-asan.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(BUILD)/libvmm-asan.a -lcmocka $(LDLIBS)
 
 include tests/guest/guest.mk
+
+# The virtio-net tests' host end: a raw socket on the tap (t_net.sh, bench).
+$(NETPEER): tests/integration/netpeer.c tests/guest/tests/vnet.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
 
 # libFuzzer harnesses (clang): bad input must never crash vmm. `make fuzz`
 # runs each for FUZZ_SECONDS; `make test` runs a short seeded regression.
