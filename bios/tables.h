@@ -57,6 +57,9 @@ struct platform_info {
 	uint8_t reset_value;
 	/* ISA IRQs that are level-triggered (bit n = IRQ n), e.g. the SCI */
 	uint16_t level_irqs;
+	/* PCI host bridge (devices/pci.c): ECAM base for bus 0, 0 = no PCI;
+	 * the DSDT then has a root bridge and the XSDT an MCFG table. */
+	uint64_t pci_ecam_base;
 	/* What the DSDT describes besides the fixed hardware. */
 	unsigned int nr_isa_devs;
 	struct isa_dev_desc isa_devs[PLATFORM_MAX_ISA_DEVS];

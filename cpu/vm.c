@@ -95,6 +95,8 @@ static int check_cpus(struct vm *vm)
  * reaches IOAPIC pin 2, every other GSI n reaches pin n; GSIs 0-15 also
  * reach the 8259 pair (pin 2 of the master is the cascade). KVM's default
  * sends GSI 0 to IOAPIC pin 0, where no guest looks for the timer.
+ * Then the MSI routes. KVM replaces its table whole, so this always sends
+ * everything. Called with routing_lock held (or before any thread runs).
  */
 static int vm_set_irq_routing(struct vm *vm)
 {
@@ -102,7 +104,7 @@ static int vm_set_irq_routing(struct vm *vm)
 	unsigned int n = 0;
 	int ret;
 
-	r = calloc(1, sizeof(*r) + 48 * sizeof(r->entries[0]));
+	r = calloc(1, sizeof(*r) + (16 + IOAPIC_PINS + VM_MAX_MSI) * sizeof(r->entries[0]));
 	if (!r)
 		return -ENOMEM;
 	for (unsigned int gsi = 0; gsi < 16; gsi++) {
@@ -125,10 +127,98 @@ static int vm_set_irq_routing(struct vm *vm)
 			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi ? gsi : 2 },
 		};
 	}
+	for (unsigned int i = 0; i < VM_MAX_MSI; i++) {
+		if (!vm->msi[i].used)
+			continue;
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = VM_MSI_GSI_BASE + i,
+			.type = KVM_IRQ_ROUTING_MSI,
+			.u.msi = { .address_lo = (uint32_t)vm->msi[i].addr,
+				   .address_hi = (uint32_t)(vm->msi[i].addr >> 32),
+				   .data = vm->msi[i].data },
+		};
+	}
 	r->nr = n;
 	ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
 	free(r);
 	return ret;
+}
+
+int vm_msi_route_add(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&vm->routing_lock);
+	for (unsigned int i = 0; i < VM_MAX_MSI; i++) {
+		if (vm->msi[i].used)
+			continue;
+		vm->msi[i] = (struct vm_msi_route){ true, addr, data };
+		ret = vm_set_irq_routing(vm);
+		if (ret < 0)
+			vm->msi[i].used = false; /* KVM kept the old table */
+		else
+			ret = VM_MSI_GSI_BASE + i;
+		break;
+	}
+	pthread_mutex_unlock(&vm->routing_lock);
+	return ret;
+}
+
+static struct vm_msi_route *msi_route(struct vm *vm, unsigned int gsi)
+{
+	if (gsi < VM_MSI_GSI_BASE || gsi - VM_MSI_GSI_BASE >= VM_MAX_MSI)
+		return NULL;
+	return &vm->msi[gsi - VM_MSI_GSI_BASE];
+}
+
+int vm_msi_route_set(struct vm *vm, unsigned int gsi, uint64_t addr, uint32_t data)
+{
+	struct vm_msi_route *m = msi_route(vm, gsi), old;
+	int ret = -EINVAL;
+
+	pthread_mutex_lock(&vm->routing_lock);
+	if (m && m->used) {
+		old = *m;
+		m->addr = addr;
+		m->data = data;
+		ret = vm_set_irq_routing(vm);
+		if (ret < 0)
+			*m = old;
+	}
+	pthread_mutex_unlock(&vm->routing_lock);
+	return ret;
+}
+
+void vm_msi_route_del(struct vm *vm, unsigned int gsi)
+{
+	struct vm_msi_route *m = msi_route(vm, gsi);
+	int ret;
+
+	pthread_mutex_lock(&vm->routing_lock);
+	if (m && m->used) {
+		m->used = false;
+		/*
+		 * If KVM refuses the smaller table it keeps routing the GSI;
+		 * nothing signals it any more (its irqfd is gone), so the
+		 * slot is still free to reuse.
+		 */
+		ret = vm_set_irq_routing(vm);
+		if (ret < 0)
+			fprintf(stderr, "vmm: KVM_SET_GSI_ROUTING (freeing GSI %u): %s\n", gsi,
+				strerror(-ret));
+	}
+	pthread_mutex_unlock(&vm->routing_lock);
+}
+
+int vm_irqfd(struct vm *vm, int fd, unsigned int gsi, bool assign)
+{
+	struct kvm_irqfd irqfd = {
+		.fd = fd,
+		.gsi = gsi,
+		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -errno : 0;
 }
 
 /* The per-boot part: a fresh KVM VM over the same guest memory. */
@@ -209,6 +299,7 @@ int vm_create(struct vm *vm, const struct config *cfg)
 	vm->nr_vcpus = cfg->cpus;
 	pthread_mutex_init(&vm->event_lock, NULL);
 	pthread_cond_init(&vm->event_cond, NULL);
+	pthread_mutex_init(&vm->routing_lock, NULL);
 
 	ret = kvm_open(vm);
 	if (!ret)

@@ -20,6 +20,20 @@
 
 struct vcpu;
 
+/*
+ * MSI routes: GSIs from VM_MSI_GSI_BASE up, above the IOAPIC's pins. KVM
+ * takes the routing table whole, so vm.c keeps it (the PC's IRQ routes
+ * plus these) and sends all of it on each change.
+ */
+#define VM_MSI_GSI_BASE 24
+#define VM_MAX_MSI	1024
+
+struct vm_msi_route {
+	bool used;
+	uint64_t addr;
+	uint32_t data;
+};
+
 enum vm_event {
 	VM_EVENT_NONE,
 	VM_EVENT_EXIT,	/* stop and exit with vm->exit_status */
@@ -46,6 +60,10 @@ struct vm {
 	int exit_status;
 	atomic_bool stopping; /* vCPUs must leave KVM_RUN and park */
 
+	/* MSI routes (GSI VM_MSI_GSI_BASE + index), under routing_lock. */
+	pthread_mutex_t routing_lock;
+	struct vm_msi_route msi[VM_MAX_MSI];
+
 	/* Power-on state of the in-kernel PICs, IOAPIC and PIT, for reset. */
 	struct kvm_irqchip reset_irqchip[3];
 	struct kvm_pit_state2 reset_pit;
@@ -64,6 +82,18 @@ void vm_teardown_async(struct vm *vm);
 
 /* Drive an in-kernel irqchip input (ISA IRQ n is GSI n). */
 void vm_irq_line(struct vm *vm, unsigned int gsi, int level);
+
+/*
+ * MSI routing, any thread. vm_msi_route_add() routes a new GSI to the MSI
+ * (@addr, @data) and returns it (>= VM_MSI_GSI_BASE), or -ENOSPC, or the
+ * ioctl's -errno (the table is then as it was). vm_msi_route_set() changes
+ * a GSI's message; vm_msi_route_del() frees it. vm_irqfd() binds (@assign)
+ * or unbinds the eventfd @fd to @gsi (KVM_IRQFD). 0 or -errno.
+ */
+int vm_msi_route_add(struct vm *vm, uint64_t addr, uint32_t data);
+int vm_msi_route_set(struct vm *vm, unsigned int gsi, uint64_t addr, uint32_t data);
+void vm_msi_route_del(struct vm *vm, unsigned int gsi);
+int vm_irqfd(struct vm *vm, int fd, unsigned int gsi, bool assign);
 
 /*
  * Ask the machine to stop and vmm to exit with @status; @why is logged

@@ -28,9 +28,9 @@
 struct vm;
 struct pci_dev;
 
-#define PCI_MAX_BARS	6
-#define PCI_CFG_SIZE	4096
-#define PCI_MSIX_MAX	64 /* vectors per function */
+#define PCI_MAX_BARS 6
+#define PCI_CFG_SIZE 4096
+#define PCI_MSIX_MAX 64 /* vectors per function */
 
 enum pci_bar_type { PCI_BAR_NONE, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
 
@@ -47,10 +47,11 @@ struct pci_bar {
 struct pci_msix_vector {
 	uint64_t addr;
 	uint32_t data;
-	bool masked; /* per-vector mask bit */
+	bool masked;  /* per-vector mask bit */
 	bool pending; /* PBA bit */
 	int gsi;      /* KVM GSI routed to (addr, data), -1 = none yet */
 	int irqfd;    /* eventfd bound to gsi with KVM_IRQFD, -1 = none */
+	bool stale;   /* addr/data changed since the route was last sent */
 };
 
 struct pci_msix {
@@ -81,6 +82,15 @@ struct pci_dev {
 	unsigned int intx_gsi;
 	bool intx_level;
 	struct pci_msix msix;
+	/* Config space semantics: writable bits, write-1-to-clear bits, and
+	 * the image pci_dev_reset() restores (taken at pci_register()). */
+	uint8_t wmask[PCI_CFG_SIZE];
+	uint8_t w1cmask[PCI_CFG_SIZE];
+	uint8_t cfg_reset[PCI_CFG_SIZE];
+	uint64_t bar_mapped[PCI_MAX_BARS]; /* where bar[n].region sits, 0 = unmapped */
+	uint8_t msix_cap;		   /* offset of the MSI-X capability, 0 = none */
+	bool intx_asserted;		   /* counted on intx_gsi (level && !INTX_DISABLE) */
+	bool registered;
 };
 
 /*
@@ -130,13 +140,27 @@ void pci_intx_set(struct pci_dev *dev, bool level);
 /* Machine reset: config space back to what the model set, MSI-X off. */
 void pci_dev_reset(struct pci_dev *dev);
 
+/*
+ * The IOAPIC input of INTx @pin (1 = INTA# .. 4 = INTD#) of @slot: the swizzle
+ * the DSDT's _PRT describes.
+ */
+#define PCI_INTX_GSI_BASE 16
+static inline unsigned int pci_intx_gsi(unsigned int slot, unsigned int pin)
+{
+	return PCI_INTX_GSI_BASE + (slot + pin - 1) % 4;
+}
+
+/* The host bridge (00:00.0, config mechanism #1, ECAM); level DEV_LEVEL_BUS. */
+struct device;
+extern struct device pci_device;
+
 /* ECAM window (MCFG): bus 0 only. */
 #define PCI_ECAM_BASE 0xe0000000ULL
 #define PCI_ECAM_SIZE 0x100000ULL /* 1 MiB: 32 devices x 8 functions x 4 KiB */
 /* Where BARs go: 32-bit MMIO window in the hole, and I/O ports. */
 #define PCI_MMIO32_BASE 0xc0000000ULL
 #define PCI_MMIO32_END	0xd0000000ULL /* exclusive; virtio-mmio, then ECAM */
-#define PCI_IO_BASE	0xc000
-#define PCI_IO_END	0x10000
+#define PCI_PIO_BASE	0xc000
+#define PCI_PIO_END	0x10000
 
 #endif

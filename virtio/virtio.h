@@ -34,8 +34,7 @@ struct virtio_dev;
 struct virtio_dev_ops {
 	/* Called with vdev->lock held unless noted. */
 	void (*config_read)(struct virtio_dev *vdev, uint32_t off, void *buf, uint32_t len);
-	void (*config_write)(struct virtio_dev *vdev, uint32_t off, const void *buf,
-			     uint32_t len);
+	void (*config_write)(struct virtio_dev *vdev, uint32_t off, const void *buf, uint32_t len);
 	/* DRIVER_OK was set: queues are started; begin serving. 0 or -errno
 	 * (then the device gets DEVICE_NEEDS_RESET). */
 	int (*activate)(struct virtio_dev *vdev);
@@ -53,16 +52,18 @@ struct virtio_transport_ops {
 	void (*notify_queue)(struct virtio_dev *vdev, unsigned int q);
 	/* Interrupt for a configuration change (also DEVICE_NEEDS_RESET). */
 	void (*notify_config)(struct virtio_dev *vdev);
+	/* The device was reset (ISR now 0): lower INTx / the mmio line. May be NULL. */
+	void (*reset)(struct virtio_dev *vdev);
 };
 
 struct virtio_dev {
 	/* Set by the device model before virtio_dev_create(). */
-	const char *name;  /* "virtio-blk0": logs and --stats */
-	uint32_t device_id; /* VIRTIO_ID_BLOCK, ... */
+	const char *name;	/* "virtio-blk0": logs and --stats */
+	uint32_t device_id;	/* VIRTIO_ID_BLOCK, ... */
 	uint64_t host_features; /* device + transport-independent bits offered;
 				 * VIRTIO_F_VERSION_1 is added by the core */
 	unsigned int nr_queues;
-	uint16_t queue_max; /* offered queue size, <= VQ_MAX_SIZE */
+	uint16_t queue_max;   /* offered queue size, <= VQ_MAX_SIZE */
 	uint32_t config_size; /* device-specific config space bytes */
 	const struct virtio_dev_ops *ops;
 	void *priv;
@@ -71,14 +72,15 @@ struct virtio_dev {
 	/* Owned by the core and the transport. */
 	struct vm *vm;
 	pthread_mutex_t lock;
-	uint8_t status;	      /* VIRTIO_CONFIG_S_* */
+	uint8_t status; /* VIRTIO_CONFIG_S_* */
 	uint64_t driver_features;
 	uint32_t config_generation;
-	uint8_t isr;	      /* ISR status bits (INTx / virtio-mmio interrupt status) */
+	uint8_t isr; /* ISR status bits (INTx / virtio-mmio interrupt status) */
 	bool needs_reset_logged;
 	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
 	const struct virtio_transport_ops *tops;
 	void *transport_priv;
+	void *core_priv;		/* virtio/virtio.c's per-device state (counters) */
 	int kick_fd[VIRTIO_MAX_QUEUES]; /* eventfds (KVM_IOEVENTFD) */
 };
 

@@ -10,6 +10,7 @@
 #ifndef VMM_TESTS_FAKE_VM_H
 #define VMM_TESTS_FAKE_VM_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
@@ -34,6 +35,11 @@ static struct {
 	unsigned int rises[32]; /* 0 -> 1 transitions seen per GSI */
 	int exits, exit_status;
 	int resets;
+	/* MSI routing (cpu/vm.c's table, without KVM): index = GSI - 24. */
+	struct vm_msi_route msi[VM_MAX_MSI];
+	int irqfd[VM_MAX_MSI];	 /* eventfd bound to each GSI, -1 = none */
+	unsigned int route_sets; /* successful table updates */
+	int msi_fail;		 /* nonzero: routing calls fail with -msi_fail */
 } fake = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void vm_irq_line(struct vm *vm, unsigned int gsi, int level)
@@ -64,9 +70,73 @@ void vm_request_reset(struct vm *vm, const char *why)
 	pthread_mutex_unlock(&fake.lock);
 }
 
+int vm_msi_route_add(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&fake.lock);
+	if (fake.msi_fail) {
+		ret = -fake.msi_fail;
+	} else {
+		for (unsigned int i = 0; i < VM_MAX_MSI; i++) {
+			if (fake.msi[i].used)
+				continue;
+			fake.msi[i] = (struct vm_msi_route){ true, addr, data };
+			fake.route_sets++;
+			ret = VM_MSI_GSI_BASE + i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fake.lock);
+	return ret;
+}
+
+int vm_msi_route_set(struct vm *vm, unsigned int gsi, uint64_t addr, uint32_t data)
+{
+	int ret = -EINVAL;
+
+	pthread_mutex_lock(&fake.lock);
+	if (fake.msi_fail) {
+		ret = -fake.msi_fail;
+	} else if (gsi >= VM_MSI_GSI_BASE && gsi - VM_MSI_GSI_BASE < VM_MAX_MSI &&
+		   fake.msi[gsi - VM_MSI_GSI_BASE].used) {
+		fake.msi[gsi - VM_MSI_GSI_BASE].addr = addr;
+		fake.msi[gsi - VM_MSI_GSI_BASE].data = data;
+		fake.route_sets++;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&fake.lock);
+	return ret;
+}
+
+void vm_msi_route_del(struct vm *vm, unsigned int gsi)
+{
+	pthread_mutex_lock(&fake.lock);
+	if (gsi >= VM_MSI_GSI_BASE && gsi - VM_MSI_GSI_BASE < VM_MAX_MSI)
+		fake.msi[gsi - VM_MSI_GSI_BASE].used = false;
+	pthread_mutex_unlock(&fake.lock);
+}
+
+int vm_irqfd(struct vm *vm, int fd, unsigned int gsi, bool assign)
+{
+	int ret = -EINVAL;
+
+	pthread_mutex_lock(&fake.lock);
+	if (gsi >= VM_MSI_GSI_BASE && gsi - VM_MSI_GSI_BASE < VM_MAX_MSI) {
+		fake.irqfd[gsi - VM_MSI_GSI_BASE] = assign ? fd : -1;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&fake.lock);
+	return ret;
+}
+
 static inline void fake_clear(void)
 {
 	pthread_mutex_lock(&fake.lock);
+	memset(fake.msi, 0, sizeof(fake.msi));
+	memset(fake.irqfd, 0xff, sizeof(fake.irqfd));
+	fake.route_sets = 0;
+	fake.msi_fail = 0;
 	fake.nr_ev = 0;
 	memset(fake.level, 0, sizeof(fake.level));
 	memset(fake.rises, 0, sizeof(fake.rises));

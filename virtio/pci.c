@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Modern virtio-pci (virtio 1.x, 4.1): vendor 0x1af4, device 0x1040 + id,
+ * revision 1. Everything lives in one 32-bit memory BAR (BAR 0), one
+ * structure per 4 KiB page so a driver may map each on its own:
+ *
+ *	0x0000	common configuration (struct virtio_pci_common_cfg)
+ *	0x1000	ISR status (read clears it and lowers INTx)
+ *	0x2000	device-specific configuration
+ *	0x3000	notifications: queue q's doorbell at q * 4 (multiplier 4)
+ *	0x4000	MSI-X table (nr_queues + 1 vectors), 0x5000 PBA
+ *
+ * A doorbell is a KVM_IOEVENTFD on the queue's eventfd (no datamatch: the
+ * address names the queue), moved when the guest moves the BAR. Writes KVM
+ * does not match (a 4-byte write, a doorbell past the last queue, no
+ * ioeventfd support) trap here and go the same way or are reported.
+ *
+ * Interrupts: MSI-X when the driver enabled it (config vector and one per
+ * queue, VIRTIO_MSI_NO_VECTOR = none), else INTx A held while ISR != 0.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/kvm.h>
+#include <linux/virtio_pci.h>
+
+#include "cpu/vm.h"
+#include "devices/pci.h"
+#include "virtio/transport.h"
+#include "virtio/virtio.h"
+
+#define VPCI_VENDOR	  0x1af4
+#define VPCI_DEVICE_BASE  0x1040
+#define VPCI_SUBSYS	  0x1100 /* as QEMU's */
+#define VPCI_BAR	  0
+#define VPCI_BAR_SIZE	  0x8000
+#define VPCI_COMMON	  0x0000
+#define VPCI_ISR	  0x1000
+#define VPCI_DEVCFG	  0x2000
+#define VPCI_NOTIFY	  0x3000
+#define VPCI_NOTIFY_MULT  4
+#define VPCI_MSIX_TABLE	  0x4000
+#define VPCI_MSIX_PBA	  0x5000
+#define VPCI_REGION_SIZE  0x1000
+
+struct vpci {
+	struct pci_dev pci;
+	struct virtio_dev *vdev;
+	uint32_t dev_feat_sel, drv_feat_sel;
+	uint16_t queue_sel;
+	uint16_t msix_config;
+	unsigned int nr_vectors;
+	/* Orders ISR changes with the INTx level (nests inside vdev->lock). */
+	pthread_mutex_t irq_lock;
+	uint64_t ioeventfd_addr; /* where the doorbells are registered, 0 = none */
+	bool ioeventfd_failed;
+	char name[32];
+};
+
+/* ------------------------------------------------------------------ */
+/* Interrupts                                                          */
+
+static void intx_update(struct vpci *p)
+{
+	pthread_mutex_lock(&p->irq_lock);
+	pci_intx_set(&p->pci, !pci_msix_enabled(&p->pci) &&
+				      __atomic_load_n(&p->vdev->isr, __ATOMIC_ACQUIRE));
+	pthread_mutex_unlock(&p->irq_lock);
+}
+
+static void vpci_notify_queue(struct virtio_dev *vdev, unsigned int q)
+{
+	struct vpci *p = vdev->transport_priv;
+
+	if (pci_msix_enabled(&p->pci)) {
+		uint16_t v = __atomic_load_n(&vdev->vqs[q].msix_vector, __ATOMIC_RELAXED);
+
+		if (v != VIRTIO_MSI_NO_VECTOR)
+			pci_msix_notify(&p->pci, v);
+		return;
+	}
+	intx_update(p);
+}
+
+static void vpci_notify_config(struct virtio_dev *vdev)
+{
+	struct vpci *p = vdev->transport_priv;
+
+	if (pci_msix_enabled(&p->pci)) {
+		uint16_t v = __atomic_load_n(&p->msix_config, __ATOMIC_RELAXED);
+
+		if (v != VIRTIO_MSI_NO_VECTOR)
+			pci_msix_notify(&p->pci, v);
+		return;
+	}
+	intx_update(p);
+}
+
+static void vpci_reset(struct virtio_dev *vdev)
+{
+	struct vpci *p = vdev->transport_priv;
+
+	p->dev_feat_sel = p->drv_feat_sel = 0;
+	p->queue_sel = 0;
+	p->msix_config = VIRTIO_MSI_NO_VECTOR;
+	intx_update(p);
+}
+
+static const struct virtio_transport_ops vpci_tops = {
+	.notify_queue = vpci_notify_queue,
+	.notify_config = vpci_notify_config,
+	.reset = vpci_reset,
+};
+
+/* ------------------------------------------------------------------ */
+/* Common configuration                                                */
+
+static struct virtqueue *sel_vq(struct vpci *p)
+{
+	return p->queue_sel < p->vdev->nr_queues ? &p->vdev->vqs[p->queue_sel] : NULL;
+}
+
+static uint64_t common_read(struct vpci *p, uint64_t off, unsigned int len)
+{
+	struct virtio_dev *vdev = p->vdev;
+	struct virtqueue *vq = sel_vq(p);
+	struct virtio_pci_common_cfg c = {
+		.device_feature_select = p->dev_feat_sel,
+		.device_feature = virtio_get_host_features(vdev, p->dev_feat_sel),
+		.guest_feature_select = p->drv_feat_sel,
+		.guest_feature = p->drv_feat_sel < 2
+					 ? (uint32_t)(vdev->driver_features >> (32 * p->drv_feat_sel))
+					 : 0,
+		.msix_config = p->msix_config,
+		.num_queues = vdev->nr_queues,
+		.device_status = virtio_status(vdev),
+		.config_generation = __atomic_load_n(&vdev->config_generation, __ATOMIC_ACQUIRE),
+		.queue_select = p->queue_sel,
+		/* A queue not in use reads 0 (4.1.4.3); else what the driver chose, or the max. */
+		.queue_size = vq ? (vq->size ? vq->size : vdev->queue_max) : 0,
+		.queue_msix_vector = vq ? vq->msix_vector : VIRTIO_MSI_NO_VECTOR,
+		.queue_enable = vq ? vq->ready : 0,
+		.queue_notify_off = p->queue_sel,
+		.queue_desc_lo = vq ? (uint32_t)vq->desc_gpa : 0,
+		.queue_desc_hi = vq ? vq->desc_gpa >> 32 : 0,
+		.queue_avail_lo = vq ? (uint32_t)vq->avail_gpa : 0,
+		.queue_avail_hi = vq ? vq->avail_gpa >> 32 : 0,
+		.queue_used_lo = vq ? (uint32_t)vq->used_gpa : 0,
+		.queue_used_hi = vq ? vq->used_gpa >> 32 : 0,
+	};
+	uint64_t val = 0;
+
+	if (off + len <= sizeof(c))
+		memcpy(&val, (uint8_t *)&c + off, len);
+	return val;
+}
+
+static void set_half(uint64_t *v, bool hi, uint32_t val)
+{
+	if (hi)
+		*v = (*v & 0xffffffffULL) | (uint64_t)val << 32;
+	else
+		*v = (*v & ~0xffffffffULL) | val;
+}
+
+static uint16_t valid_vector(struct vpci *p, uint16_t v)
+{
+	return v < p->nr_vectors ? v : VIRTIO_MSI_NO_VECTOR;
+}
+
+#define CC(field) offsetof(struct virtio_pci_common_cfg, field)
+
+static void common_write(struct vpci *p, uint64_t off, uint64_t val, unsigned int len)
+{
+	struct virtio_dev *vdev = p->vdev;
+	struct virtqueue *vq = sel_vq(p);
+	/* 4.1.4.3.2: queue fields are written only while the queue is disabled. */
+	struct virtqueue *wq = vq && !vq->ready ? vq : NULL;
+
+	switch (off) {
+	case CC(device_feature_select): p->dev_feat_sel = val; break;
+	case CC(guest_feature_select): p->drv_feat_sel = val; break;
+	case CC(guest_feature): virtio_set_driver_features(vdev, p->drv_feat_sel, val); break;
+	case CC(msix_config):
+		__atomic_store_n(&p->msix_config, valid_vector(p, val), __ATOMIC_RELAXED);
+		break;
+	case CC(device_status):
+		virtio_set_status(vdev, val);
+		break;
+	case CC(queue_select): p->queue_sel = val; break;
+	case CC(queue_size):
+		if (wq)
+			wq->size = val;
+		break;
+	case CC(queue_msix_vector):
+		if (vq)
+			__atomic_store_n(&vq->msix_vector, valid_vector(p, val), __ATOMIC_RELAXED);
+		break;
+	case CC(queue_enable):
+		if (wq && (val & 1)) {
+			if (!wq->size)
+				wq->size = vdev->queue_max;
+			virtio_queue_enable(vdev, p->queue_sel);
+		}
+		break;
+	case CC(queue_desc_lo):
+	case CC(queue_desc_hi):
+		if (wq)
+			set_half(&wq->desc_gpa, off == CC(queue_desc_hi), val);
+		break;
+	case CC(queue_avail_lo):
+	case CC(queue_avail_hi):
+		if (wq)
+			set_half(&wq->avail_gpa, off == CC(queue_avail_hi), val);
+		break;
+	case CC(queue_used_lo):
+	case CC(queue_used_hi):
+		if (wq)
+			set_half(&wq->used_gpa, off == CC(queue_used_hi), val);
+		break;
+	default: break; /* read-only fields */
+	}
+	(void)len;
+}
+
+/* ------------------------------------------------------------------ */
+/* The BAR                                                             */
+
+static uint64_t bar_read(void *opaque, uint64_t off, unsigned int len)
+{
+	struct vpci *p = opaque;
+	struct virtio_dev *vdev = p->vdev;
+	uint64_t val = 0;
+
+	if (off >= VPCI_MSIX_TABLE)
+		return pci_msix_read(&p->pci, off, len);
+	if (off >= VPCI_ISR && off < VPCI_ISR + VPCI_REGION_SIZE) {
+		if (off != VPCI_ISR)
+			return 0;
+		/* 4.1.4.5: reading clears it, and the INTx line with it. */
+		pthread_mutex_lock(&p->irq_lock);
+		val = __atomic_exchange_n(&vdev->isr, 0, __ATOMIC_ACQ_REL);
+		pci_intx_set(&p->pci, false);
+		pthread_mutex_unlock(&p->irq_lock);
+		return val;
+	}
+	pthread_mutex_lock(&vdev->lock);
+	if (off < VPCI_COMMON + VPCI_REGION_SIZE) {
+		val = common_read(p, off - VPCI_COMMON, len);
+	} else if (off >= VPCI_DEVCFG && off < VPCI_DEVCFG + VPCI_REGION_SIZE) {
+		uint64_t c = off - VPCI_DEVCFG;
+
+		if (c + len <= vdev->config_size && vdev->ops->config_read)
+			vdev->ops->config_read(vdev, c, &val, len);
+	}
+	pthread_mutex_unlock(&vdev->lock);
+	return val;
+}
+
+static void bar_write(void *opaque, uint64_t off, uint64_t val, unsigned int len)
+{
+	struct vpci *p = opaque;
+	struct virtio_dev *vdev = p->vdev;
+
+	if (off >= VPCI_MSIX_TABLE) {
+		pci_msix_write(&p->pci, off, val, len);
+		return;
+	}
+	if (off >= VPCI_NOTIFY && off < VPCI_NOTIFY + VPCI_REGION_SIZE) {
+		/* A doorbell KVM did not take (or no ioeventfd): same effect. */
+		virtio_trapped_notify(vdev, (off - VPCI_NOTIFY) / VPCI_NOTIFY_MULT);
+		return;
+	}
+	pthread_mutex_lock(&vdev->lock);
+	if (off < VPCI_COMMON + VPCI_REGION_SIZE) {
+		common_write(p, off - VPCI_COMMON, val, len);
+	} else if (off >= VPCI_DEVCFG && off < VPCI_DEVCFG + VPCI_REGION_SIZE) {
+		uint64_t c = off - VPCI_DEVCFG;
+
+		if (c + len <= vdev->config_size && vdev->ops->config_write)
+			vdev->ops->config_write(vdev, c, &val, len);
+	}
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static const struct bus_ops vpci_bar_ops = {
+	.read = bar_read,
+	.write = bar_write,
+};
+
+/* ------------------------------------------------------------------ */
+/* Doorbells through KVM_IOEVENTFD                                     */
+
+static int ioeventfd(struct vpci *p, uint64_t bar_addr, unsigned int q, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.addr = bar_addr + VPCI_NOTIFY + q * VPCI_NOTIFY_MULT,
+		.len = 2, /* the driver writes the 16-bit queue index (4.1.4.4) */
+		.fd = p->vdev->kick_fd[q],
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(p->vdev->vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+/* devices/pci.c, dev->lock held: the BAR moved (@addr) or stopped decoding (0). */
+static void vpci_bar_remap(struct pci_dev *dev, int bar, uint64_t addr)
+{
+	struct vpci *p = dev->priv;
+	unsigned int nq = p->vdev->nr_queues;
+
+	if (bar != VPCI_BAR || addr == p->ioeventfd_addr)
+		return;
+	if (p->ioeventfd_addr)
+		for (unsigned int q = 0; q < nq; q++)
+			ioeventfd(p, p->ioeventfd_addr, q, false);
+	p->ioeventfd_addr = 0;
+	if (!addr || p->ioeventfd_failed)
+		return;
+	for (unsigned int q = 0; q < nq; q++) {
+		int ret = ioeventfd(p, addr, q, true);
+
+		if (ret < 0) {
+			fprintf(stderr, "vmm: %s: no KVM_IOEVENTFD (%s); notifications trap\n",
+				p->vdev->name, strerror(-ret));
+			while (q--)
+				ioeventfd(p, addr, q, false);
+			p->ioeventfd_failed = true;
+			return;
+		}
+	}
+	p->ioeventfd_addr = addr;
+}
+
+/* ------------------------------------------------------------------ */
+/* Creation                                                            */
+
+static uint32_t class_of(uint32_t device_id)
+{
+	switch (device_id) {
+	case VIRTIO_ID_BLOCK: return 0x010000;	 /* mass storage (QEMU: SCSI) */
+	case VIRTIO_ID_NET: return 0x020000;	 /* ethernet */
+	case VIRTIO_ID_CONSOLE: return 0x078000; /* communication, other */
+	default: return 0xff0000;		 /* unclassified (QEMU: "others") */
+	}
+}
+
+static int add_cap(struct vpci *p, uint8_t type, uint32_t off, uint32_t len)
+{
+	struct virtio_pci_cap cap = {
+		.cap_vndr = PCI_CAP_ID_VNDR,
+		.cap_len = sizeof(cap),
+		.cfg_type = type,
+		.bar = VPCI_BAR,
+		.offset = off,
+		.length = len,
+	};
+
+	return pci_add_cap(&p->pci, &cap, sizeof(cap), NULL);
+}
+
+static int add_caps(struct vpci *p)
+{
+	struct virtio_dev *vdev = p->vdev;
+	struct virtio_pci_notify_cap ncap = {
+		.cap = {
+			.cap_vndr = PCI_CAP_ID_VNDR,
+			.cap_len = sizeof(ncap),
+			.cfg_type = VIRTIO_PCI_CAP_NOTIFY_CFG,
+			.bar = VPCI_BAR,
+			.offset = VPCI_NOTIFY,
+			.length = vdev->nr_queues * VPCI_NOTIFY_MULT,
+		},
+		.notify_off_multiplier = VPCI_NOTIFY_MULT,
+	};
+	struct virtio_pci_cfg_cap ccap = {
+		.cap = {
+			.cap_vndr = PCI_CAP_ID_VNDR,
+			.cap_len = sizeof(ccap),
+			.cfg_type = VIRTIO_PCI_CAP_PCI_CFG,
+		},
+	};
+	uint8_t cmask[sizeof(ccap)] = { 0 };
+	int ret;
+
+	/* The PCI_CFG window's bar, offset, length and data are the driver's. */
+	cmask[offsetof(struct virtio_pci_cap, bar)] = 0xff;
+	memset(cmask + offsetof(struct virtio_pci_cap, offset), 0xff, 8);
+	memset(cmask + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data), 0xff, 4);
+
+	ret = add_cap(p, VIRTIO_PCI_CAP_COMMON_CFG, VPCI_COMMON,
+		      sizeof(struct virtio_pci_common_cfg));
+	if (ret >= 0)
+		ret = add_cap(p, VIRTIO_PCI_CAP_ISR_CFG, VPCI_ISR, 1);
+	if (ret >= 0 && vdev->config_size)
+		ret = add_cap(p, VIRTIO_PCI_CAP_DEVICE_CFG, VPCI_DEVCFG, vdev->config_size);
+	if (ret >= 0)
+		ret = pci_add_cap(&p->pci, &ncap, sizeof(ncap), NULL);
+	if (ret >= 0)
+		ret = pci_add_cap(&p->pci, &ccap, sizeof(ccap), cmask);
+	if (ret >= 0)
+		ret = pci_add_msix(&p->pci, p->nr_vectors, VPCI_BAR, VPCI_MSIX_TABLE,
+				   VPCI_MSIX_PBA);
+	return ret < 0 ? ret : 0;
+}
+
+int virtio_pci_create(struct vm *vm, struct virtio_dev *vdev)
+{
+	struct vpci *p;
+	int ret;
+
+	if (vdev->config_size > VPCI_REGION_SIZE)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->vdev = vdev;
+	p->nr_vectors = vdev->nr_queues + 1;
+	p->msix_config = VIRTIO_MSI_NO_VECTOR;
+	pthread_mutex_init(&p->irq_lock, NULL);
+	snprintf(p->name, sizeof(p->name), "%s", vdev->name);
+	pci_dev_init(&p->pci, p->name, VPCI_VENDOR, VPCI_DEVICE_BASE + vdev->device_id,
+		     VPCI_VENDOR, VPCI_SUBSYS, class_of(vdev->device_id), 1, 1);
+	p->pci.priv = p;
+	p->pci.bar_remap = vpci_bar_remap;
+	ret = pci_add_bar(&p->pci, VPCI_BAR, PCI_BAR_MEM32, VPCI_BAR_SIZE, &vpci_bar_ops, p);
+	if (!ret)
+		ret = add_caps(p);
+	if (ret < 0)
+		goto fail;
+	vdev->tops = &vpci_tops;
+	vdev->transport_priv = p;
+	ret = pci_register(vm, &p->pci);
+	if (ret < 0) {
+		vdev->tops = NULL;
+		vdev->transport_priv = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "vmm: %s: cannot create the PCI function: %s\n", vdev->name,
+		strerror(-ret));
+	free(p);
+	return ret;
+}
