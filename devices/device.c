@@ -4,6 +4,7 @@
  * so the list is built without a lock; devices_init() then walks it once
  * per level, which gives "by level, then registration order".
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 

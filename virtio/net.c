@@ -482,10 +482,12 @@ static void net_reset(struct virtio_dev *vdev)
 	n->broken = false;
 	n->rx_wait = n->tx_wait = false;
 	n->nr_rx = n->nr_rx_iov = 0;
-	net_set_events(n);
+	if (n->tap_fd >= 0) {
+		net_set_events(n);
+		/* The next driver may not want offloads: no partial checksums or TSO frames. */
+		ioctl(n->tap_fd, TUNSETOFFLOAD, 0);
+	}
 	pthread_mutex_unlock(&n->lock);
-	/* The next driver may not want offloads: no partial checksums or TSO frames. */
-	ioctl(n->tap_fd, TUNSETOFFLOAD, 0);
 }
 
 static void net_config_read(struct virtio_dev *vdev, uint32_t off, void *buf, uint32_t len)
@@ -508,12 +510,12 @@ static void net_print_stats(struct virtio_dev *vdev, FILE *f)
 	struct net_dev *n = vdev->priv;
 
 	fprintf(f,
-		"%s (tap %s): rx %llu frames %llu bytes (%llu dropped, %llu waits for buffers), "
+		"  tap %s: rx %llu frames %llu bytes (%llu dropped, %llu waits for buffers), "
 		"tx %llu frames %llu bytes (%llu refused by the tap)\n",
-		n->name, n->ifname, (unsigned long long)n->rx_frames,
-		(unsigned long long)n->rx_bytes, (unsigned long long)n->rx_dropped,
-		(unsigned long long)n->rx_waits, (unsigned long long)n->tx_frames,
-		(unsigned long long)n->tx_bytes, (unsigned long long)n->tx_errors);
+		n->ifname, (unsigned long long)n->rx_frames, (unsigned long long)n->rx_bytes,
+		(unsigned long long)n->rx_dropped, (unsigned long long)n->rx_waits,
+		(unsigned long long)n->tx_frames, (unsigned long long)n->tx_bytes,
+		(unsigned long long)n->tx_errors);
 }
 
 static const struct virtio_dev_ops net_ops = {
