@@ -180,7 +180,9 @@ static int rx_fill(struct net_dev *n, struct virtqueue *vq, unsigned int from, u
 		r = vq_pop(vq, e);
 		if (r <= 0)
 			return r;
-		if (e->nr_in == 0 || e->in_len < NET_HDR_LEN)
+		if (e->nr_in == 0)
+			return vq_fail(vq, "RX chain without a device-writable buffer");
+		if (e->in_len < NET_HDR_LEN)
 			return vq_fail(vq, "RX buffer smaller than the virtio-net header");
 		if (n->nr_rx_iov + e->nr_in > NET_RX_IOVS) {
 			vq->last_avail--; /* no room for its iovecs: give it back */

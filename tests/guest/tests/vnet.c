@@ -14,6 +14,8 @@
  *			asks: 1526, or 65562 with TSO)
  *	mode=tx|rx	benchmark: send 64-byte frames for secs=N seconds, or count
  *			what the peer floods for that long
+ *	mode=badtx|badrx  first a broken chain on that queue (DEVICE_NEEDS_RESET
+ *			expected), then a reset and the normal exchange
  *
  * The MAC comes from the device's config space; the peer is told it too.
  */
@@ -305,23 +307,12 @@ static void run_rx(long secs)
 		   (unsigned long long)(last - first));
 }
 
-void kit_main(void)
+/* Negotiate, set up both queues, DRIVER_OK; the MAC from config space. */
+static void setup(bool quiet)
 {
 	uint64_t need, feat;
-	char mode[8] = "check";
-	uint8_t f[64];
-	struct virtio_net_hdr_mrg_rxbuf h = { 0 };
 	uint16_t status;
 
-	offload = kit_cmdline_long("offload", 0);
-	mrg = kit_cmdline_long("mrg", 1);
-	kit_cmdline_get("mode", mode, sizeof(mode));
-	rxbuf = kit_cmdline_long("rxbuf", mrg ? 2048 : offload ? 65562 : 1526);
-	if (rxbuf < HDR + 1 || rxbuf > RX_POOL)
-		kit_fail("vnet: rxbuf=%u", rxbuf);
-
-	if (kv_find(&dev, VIRTIO_ID_NET, 0))
-		kit_fail("vnet: no virtio-net device");
 	need = 1ULL << VIRTIO_NET_F_MAC | (mrg ? 1ULL << VIRTIO_NET_F_MRG_RXBUF : 0);
 	if (offload)
 		need |= 1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM |
@@ -336,13 +327,61 @@ void kit_main(void)
 		kit_fail("vnet: no queues");
 	if (kv_driver_ok(&dev))
 		kit_fail("vnet: DRIVER_OK refused (status 0x%x)", kv_status(&dev));
+	tx_next = tx_done = 0;
 	for (int k = 0; k < 6; k++)
 		mac[k] = (uint8_t)kv_cfg_read(&dev, k, 1);
 	status = (dev.features & 1ULL << VIRTIO_NET_F_STATUS) ? (uint16_t)kv_cfg_read(&dev, 6, 2)
 							      : VIRTIO_NET_S_LINK_UP;
-	kit_printf("KIT: vnet mac %02x:%02x:%02x:%02x:%02x:%02x link %s, offload %d, mrg %d\n",
-		   mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
-		   status & VIRTIO_NET_S_LINK_UP ? "up" : "down", offload, mrg);
+	if (!quiet)
+		kit_printf(
+			"KIT: vnet mac %02x:%02x:%02x:%02x:%02x:%02x link %s, offload %d, mrg %d\n",
+			mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+			status & VIRTIO_NET_S_LINK_UP ? "up" : "down", offload, mrg);
+}
+
+/*
+ * A broken chain on queue @q (TX: shorter than the header; RX: no
+ * device-writable buffer) must earn DEVICE_NEEDS_RESET, not a crash.
+ */
+static void break_queue(unsigned int q)
+{
+	static uint8_t small[4];
+	struct kv_buf b = { small, sizeof(small) };
+	uint64_t end;
+
+	if (kv_submit(q == TXQ ? &txq : &rxq, &b, 1, 0) < 0)
+		kit_fail("vnet: cannot queue the bad chain");
+	kv_kick(q == TXQ ? &txq : &rxq);
+	end = kit_now_us() + 2000000;
+	while (!(kv_status(&dev) & VIRTIO_CONFIG_S_NEEDS_RESET))
+		if (kit_now_us() > end)
+			kit_fail("vnet: bad %s chain: no NEEDS_RESET (status 0x%x)",
+				 q == TXQ ? "TX" : "RX", kv_status(&dev));
+	kit_printf("KIT: vnet bad %s chain: DEVICE_NEEDS_RESET\n", q == TXQ ? "TX" : "RX");
+	kv_reset(&dev);
+}
+
+void kit_main(void)
+{
+	char mode[8] = "check";
+	uint8_t f[64];
+	struct virtio_net_hdr_mrg_rxbuf h = { 0 };
+
+	offload = kit_cmdline_long("offload", 0);
+	mrg = kit_cmdline_long("mrg", 1);
+	kit_cmdline_get("mode", mode, sizeof(mode));
+	rxbuf = kit_cmdline_long("rxbuf", mrg ? 2048 : offload ? 65562 : 1526);
+	if (rxbuf < HDR + 1 || rxbuf > RX_POOL)
+		kit_fail("vnet: rxbuf=%u", rxbuf);
+
+	if (kv_find(&dev, VIRTIO_ID_NET, 0))
+		kit_fail("vnet: no virtio-net device");
+	if (!strcmp(mode, "badtx") || !strcmp(mode, "badrx")) {
+		/* Then reset, and the normal exchange shows the device works again. */
+		setup(true);
+		break_queue(!strcmp(mode, "badtx") ? TXQ : RXQ);
+	}
+	setup(false);
 
 	/* Buffers first, so that nothing the peer sends after our hello is lost. */
 	nr_rx = RX_POOL / rxbuf;
