@@ -154,8 +154,9 @@ $(BUILD)/bench/measure: tests/bench/measure.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $<
 
-bench: deps $(VMM) guest $(BENCH_BINS)
+bench: deps $(VMM) guest $(BENCH_BINS) $(NETPEER)
 	@tests/bench/run.sh
+	@tests/bench/net.sh
 
 # The default guest: Debian's kernel to a busybox shell on this terminal;
 # `poweroff` ends it (status 0), so does Ctrl-A x. On a host whose KVM

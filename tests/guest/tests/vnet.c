@@ -87,7 +87,12 @@ static int rx_frame(struct virtio_net_hdr_mrg_rxbuf *h, uint64_t timeout_us, uin
 	uint32_t len, total = 0, n;
 	int head, i;
 
-	head = kv_wait(&rxq, &len, timeout_us);
+	/* As Linux's NAPI poll: buffers go back at once, the kick waits until idle. */
+	head = kv_poll(&rxq, &len);
+	if (head < 0) {
+		kv_kick(&rxq);
+		head = kv_wait(&rxq, &len, timeout_us);
+	}
 	if (head < 0)
 		return -1;
 	i = rx_buf_of_head[head];
@@ -113,7 +118,6 @@ static int rx_frame(struct virtio_net_hdr_mrg_rxbuf *h, uint64_t timeout_us, uin
 		total += len;
 		rx_post(i);
 	}
-	kv_kick(&rxq);
 	*nbuf = n;
 	return (int)total;
 }
