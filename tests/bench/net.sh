@@ -49,6 +49,7 @@ guest() {
 	local who=$1 mode=$2 peer_mode pid
 
 	[ "$mode" = tx ] && peer_mode=sink || peer_mode=flood
+	: >"$OUT/peer"
 	ip netns exec "$NS" timeout $((SECS + 40)) "$PEER" "$peer_mode" "$TAP" "$MAC" "$SECS" \
 		>"$OUT/peer" 2>&1 &
 	pid=$!

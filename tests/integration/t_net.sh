@@ -62,6 +62,7 @@ need_net() {
 peer_start() {
 	local out=$1
 	shift
+	: >"$out"
 	ip netns exec "$NS" timeout 60 "$PEER" "$@" >"$out" 2>&1 &
 	peer_pid=$!
 	for _ in $(seq 50); do
