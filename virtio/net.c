@@ -205,9 +205,9 @@ static void net_rx(struct net_dev *n, struct net_after *a)
 {
 	struct virtqueue *vq = &n->vdev.vqs[NET_RXQ];
 	unsigned int cur = 0, frames = 0;
-	bool wait = false;
+	bool wait = !vq->avail; /* a queue the driver never enabled has no buffers */
 
-	while (frames < NET_BATCH) {
+	while (!wait && frames < NET_BATCH) {
 		struct rx_chain *c;
 		unsigned int cnt, k;
 		uint64_t cap = 0;
@@ -297,6 +297,8 @@ static void net_tx(struct net_dev *n, struct net_after *a)
 	struct vq_elem *e = n->elem;
 	unsigned int frames = 0;
 
+	if (!vq->avail)
+		return; /* never enabled: nothing to send */
 	vq_disable_kicks(vq);
 	for (;;) {
 		ssize_t len;
