@@ -76,12 +76,13 @@ FUZZ_CC	:= clang
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -I. -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=all -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES := devices bzimage config emul
+FUZZ_NAMES := devices bzimage config emul virtqueue
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_SRCS_devices := devices/*.c mmio/*.c config/*.c bios/*.c
 FUZZ_SRCS_bzimage := bios/*.c mmio/mem.c config/config.c
 FUZZ_SRCS_config := config/config.c
 FUZZ_SRCS_emul := emul/*.c
+FUZZ_SRCS_virtqueue := virtio/virtqueue.c mmio/mem.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(wildcard $$(FUZZ_SRCS_$$*)) $(wildcard */*.h)

@@ -92,6 +92,7 @@ struct chardev {
 	chardev_input_fn in_fn;
 	void *in_opaque;
 
+	unsigned int refs; /* chardev_open() of the same spec shares it */
 	struct chardev *live_next;
 };
 
@@ -621,6 +622,7 @@ static struct chardev *chardev_alloc(struct vm *vm, enum chardev_kind kind, cons
 	cd->name = name;
 	cd->out_fd = cd->in_fd = cd->watch_fd = cd->kick_fd = cd->timer_fd = -1;
 	cd->accept = true;
+	cd->refs = 1;
 	pthread_mutex_init(&cd->out_lock, NULL);
 	pthread_mutex_init(&cd->in_lock, NULL);
 	return cd;
@@ -640,6 +642,21 @@ static void chardev_free(struct chardev *cd)
 	free(cd);
 }
 
+/* An open back-end for @spec, with one more reference, or NULL. */
+static struct chardev *chardev_share(const char *spec)
+{
+	struct chardev *c;
+
+	pthread_mutex_lock(&live_lock);
+	for (c = live_list; c; c = c->live_next)
+		if (c->kind != CD_NONE && !strcmp(c->name, spec))
+			break;
+	if (c)
+		c->refs++;
+	pthread_mutex_unlock(&live_lock);
+	return c;
+}
+
 struct chardev *chardev_open(struct vm *vm, const char *spec)
 {
 	struct chardev *cd;
@@ -647,6 +664,10 @@ struct chardev *chardev_open(struct vm *vm, const char *spec)
 
 	if (!strcmp(spec, "none"))
 		return chardev_alloc(vm, CD_NONE, "none");
+	/* COM1 and hvc0 on the same terminal or file: one back-end, one queue. */
+	cd = chardev_share(spec);
+	if (cd)
+		return cd;
 
 	if (!strcmp(spec, "stdio")) {
 		if (atomic_exchange(&stdio_taken, true)) {
@@ -684,7 +705,14 @@ struct chardev *chardev_open(struct vm *vm, const char *spec)
 
 void chardev_close(struct chardev *cd)
 {
+	bool last;
+
 	if (!cd)
+		return;
+	pthread_mutex_lock(&live_lock);
+	last = --cd->refs == 0;
+	pthread_mutex_unlock(&live_lock);
+	if (!last)
 		return;
 	live_remove(cd); /* waits for a callback in progress */
 	pthread_mutex_lock(&cd->in_lock);

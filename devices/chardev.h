@@ -20,6 +20,9 @@ typedef void (*chardev_input_fn)(void *opaque);
 /*
  * Open the back-end @spec. NULL after one error line on stderr. @spec is
  * validated by config_parse() first, so an error here is a host error.
+ * Opening a spec that is already open (COM1 and virtio-console both on
+ * "stdio") shares that back-end: output goes to one queue, and input to
+ * the one front end that sets an input callback. Each open is closed.
  */
 struct chardev *chardev_open(struct vm *vm, const char *spec);
 void chardev_close(struct chardev *cd);

@@ -75,6 +75,7 @@ struct uart {
 	uint8_t rx[UART_FIFO_SIZE];
 	unsigned int rx_head, rx_count;
 	bool rx_paused; /* the character device was told to stop */
+	bool has_input; /* host input comes here (not with --console virtio) */
 	bool irq_out;	/* this UART drives its IRQ line high */
 };
 
@@ -173,7 +174,8 @@ static void rx_pause(struct uart *u)
 {
 	if (!u->rx_paused) {
 		u->rx_paused = true;
-		chardev_accept_input(u->cd, false);
+		if (u->has_input)
+			chardev_accept_input(u->cd, false);
 	}
 }
 
@@ -182,7 +184,8 @@ static void rx_maybe_resume(struct uart *u)
 {
 	if (u->rx_paused && !(u->mcr & UART_MCR_LOOP) && u->rx_count <= rx_capacity(u) / 2) {
 		u->rx_paused = false;
-		chardev_accept_input(u->cd, true);
+		if (u->has_input)
+			chardev_accept_input(u->cd, true);
 	}
 }
 
@@ -467,7 +470,10 @@ static int uart_setup(struct vm *vm, int i)
 		uart_close(u);
 		return ret;
 	}
-	chardev_set_input(u->cd, uart_rx_ready, u);
+	/* With --console virtio, the terminal's input feeds hvc0 (virtio/console.c). */
+	u->has_input = !(i == 0 && vm->cfg && vm->cfg->virtio_console);
+	if (u->has_input)
+		chardev_set_input(u->cd, uart_rx_ready, u);
 	return 0;
 }
 

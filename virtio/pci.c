@@ -33,19 +33,19 @@
 #include "virtio/transport.h"
 #include "virtio/virtio.h"
 
-#define VPCI_VENDOR	  0x1af4
-#define VPCI_DEVICE_BASE  0x1040
-#define VPCI_SUBSYS	  0x1100 /* as QEMU's */
-#define VPCI_BAR	  0
-#define VPCI_BAR_SIZE	  0x8000
-#define VPCI_COMMON	  0x0000
-#define VPCI_ISR	  0x1000
-#define VPCI_DEVCFG	  0x2000
-#define VPCI_NOTIFY	  0x3000
-#define VPCI_NOTIFY_MULT  4
-#define VPCI_MSIX_TABLE	  0x4000
-#define VPCI_MSIX_PBA	  0x5000
-#define VPCI_REGION_SIZE  0x1000
+#define VPCI_VENDOR	 0x1af4
+#define VPCI_DEVICE_BASE 0x1040
+#define VPCI_SUBSYS	 0x1100 /* as QEMU's */
+#define VPCI_BAR	 0
+#define VPCI_BAR_SIZE	 0x8000
+#define VPCI_COMMON	 0x0000
+#define VPCI_ISR	 0x1000
+#define VPCI_DEVCFG	 0x2000
+#define VPCI_NOTIFY	 0x3000
+#define VPCI_NOTIFY_MULT 4
+#define VPCI_MSIX_TABLE	 0x4000
+#define VPCI_MSIX_PBA	 0x5000
+#define VPCI_REGION_SIZE 0x1000
 
 struct vpci {
 	struct pci_dev pci;
@@ -132,9 +132,9 @@ static uint64_t common_read(struct vpci *p, uint64_t off, unsigned int len)
 		.device_feature_select = p->dev_feat_sel,
 		.device_feature = virtio_get_host_features(vdev, p->dev_feat_sel),
 		.guest_feature_select = p->drv_feat_sel,
-		.guest_feature = p->drv_feat_sel < 2
-					 ? (uint32_t)(vdev->driver_features >> (32 * p->drv_feat_sel))
-					 : 0,
+		.guest_feature = p->drv_feat_sel < 2 ? (uint32_t)(vdev->driver_features >>
+								  (32 * p->drv_feat_sel))
+						     : 0,
 		.msix_config = p->msix_config,
 		.num_queues = vdev->nr_queues,
 		.device_status = virtio_status(vdev),
@@ -188,9 +188,7 @@ static void common_write(struct vpci *p, uint64_t off, uint64_t val, unsigned in
 	case CC(msix_config):
 		__atomic_store_n(&p->msix_config, valid_vector(p, val), __ATOMIC_RELAXED);
 		break;
-	case CC(device_status):
-		virtio_set_status(vdev, val);
-		break;
+	case CC(device_status): virtio_set_status(vdev, val); break;
 	case CC(queue_select): p->queue_sel = val; break;
 	case CC(queue_size):
 		if (wq)
@@ -423,8 +421,8 @@ int virtio_pci_create(struct vm *vm, struct virtio_dev *vdev)
 	p->msix_config = VIRTIO_MSI_NO_VECTOR;
 	pthread_mutex_init(&p->irq_lock, NULL);
 	snprintf(p->name, sizeof(p->name), "%s", vdev->name);
-	pci_dev_init(&p->pci, p->name, VPCI_VENDOR, VPCI_DEVICE_BASE + vdev->device_id,
-		     VPCI_VENDOR, VPCI_SUBSYS, class_of(vdev->device_id), 1, 1);
+	pci_dev_init(&p->pci, p->name, VPCI_VENDOR, VPCI_DEVICE_BASE + vdev->device_id, VPCI_VENDOR,
+		     VPCI_SUBSYS, class_of(vdev->device_id), 1, 1);
 	p->pci.priv = p;
 	p->pci.bar_remap = vpci_bar_remap;
 	ret = pci_add_bar(&p->pci, VPCI_BAR, PCI_BAR_MEM32, VPCI_BAR_SIZE, &vpci_bar_ops, p);

@@ -280,6 +280,12 @@ static void write64(uint64_t lo_addr, uint64_t v)
 
 int kv_queue_init(struct kv_dev *d, struct kv_queue *q, unsigned int index, uint16_t size)
 {
+	return kv_queue_init_at(d, q, index, size, 0, 0, 0);
+}
+
+int kv_queue_init_at(struct kv_dev *d, struct kv_queue *q, unsigned int index, uint16_t size,
+		     uint64_t desc, uint64_t avail, uint64_t used)
+{
 	uint16_t max;
 
 	memset(q, 0, sizeof(*q));
@@ -309,20 +315,25 @@ int kv_queue_init(struct kv_dev *d, struct kv_queue *q, unsigned int index, uint
 		q->desc[i].next = i + 1;
 	q->free_head = 0;
 	q->nr_free = size;
+	if (!desc) {
+		desc = (uint64_t)q->desc;
+		avail = (uint64_t)q->avail;
+		used = (uint64_t)q->used;
+	}
 
 	if (d->transport == KV_PCI) {
 		mmio_write16(COMMON(d, queue_size), size);
-		write64(COMMON(d, queue_desc_lo), (uint64_t)q->desc);
-		write64(COMMON(d, queue_avail_lo), (uint64_t)q->avail);
-		write64(COMMON(d, queue_used_lo), (uint64_t)q->used);
+		write64(COMMON(d, queue_desc_lo), desc);
+		write64(COMMON(d, queue_avail_lo), avail);
+		write64(COMMON(d, queue_used_lo), used);
 		q->notify_addr = d->notify + (uint64_t)mmio_read16(COMMON(d, queue_notify_off)) *
 						     d->notify_mult;
 		mmio_write16(COMMON(d, queue_enable), 1);
 	} else {
 		mmio_write32(d->base + VIRTIO_MMIO_QUEUE_NUM, size);
-		write64(d->base + VIRTIO_MMIO_QUEUE_DESC_LOW, (uint64_t)q->desc);
-		write64(d->base + VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint64_t)q->avail);
-		write64(d->base + VIRTIO_MMIO_QUEUE_USED_LOW, (uint64_t)q->used);
+		write64(d->base + VIRTIO_MMIO_QUEUE_DESC_LOW, desc);
+		write64(d->base + VIRTIO_MMIO_QUEUE_AVAIL_LOW, avail);
+		write64(d->base + VIRTIO_MMIO_QUEUE_USED_LOW, used);
 		q->notify_addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY;
 		mmio_write32(d->base + VIRTIO_MMIO_QUEUE_READY, 1);
 	}
@@ -473,7 +484,7 @@ int kv_wait(struct kv_queue *q, uint32_t *len, uint64_t timeout_us)
 	while ((r = kv_poll(q, len)) < 0) {
 		if (kit_now_us() > end)
 			return -1;
-		if (q->dev->msix)
+		if (q->dev->msix || q->dev->intx)
 			kit_irq_poll();
 		cpu_relax();
 	}
@@ -550,4 +561,50 @@ int kv_msix_enable(struct kv_dev *d, struct kv_queue **qs, int nr)
 		return 0;
 	}
 	return -1;
+}
+
+/* INTx / virtio-mmio interrupt: the device and queues it counts for. */
+static struct kv_dev *intx_dev;
+static struct kv_queue *intx_queue[8];
+static int intx_nr;
+
+static void intx_irq(int vector)
+{
+	uint8_t isr;
+
+	if (!intx_dev)
+		return;
+	isr = kv_isr(intx_dev); /* reading clears it and lowers the line */
+	intx_dev->isr_seen |= isr;
+	if (isr & 1)
+		for (int i = 0; i < intx_nr; i++)
+			intx_queue[i]->irqs++;
+}
+
+int kv_intx_enable(struct kv_dev *d, struct kv_queue **qs, int nr)
+{
+	int gsi;
+
+	if (nr > 8)
+		return -1;
+	if (d->transport == KV_PCI) {
+		gsi = kv_pci_read32(d->devfn, PCI_INTERRUPT_LINE) & 0xff;
+		if (!gsi || gsi == 0xff)
+			return -1;
+	} else {
+		uint64_t base = kit_cmdline_long("kit_vmmio", 0xd0000000);
+		uint64_t stride = kit_cmdline_long("kit_vmmio_stride", 0x1000);
+
+		gsi = kit_cmdline_long("kit_vmmio_gsi", 20) + (d->base - base) / stride % 4;
+	}
+	intx_dev = d;
+	intx_nr = nr;
+	for (int i = 0; i < nr; i++)
+		intx_queue[i] = qs[i];
+	kit_irq_handler(KV_INTX_VECTOR, intx_irq);
+	if (kit_ioapic_route(gsi, KV_INTX_VECTOR))
+		return -1;
+	d->intx = true;
+	kit_sti();
+	return 0;
 }

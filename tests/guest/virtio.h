@@ -49,7 +49,9 @@ struct kv_dev {
 	uint8_t devfn;
 	uint64_t common, notify, isr, devcfg;
 	uint32_t notify_mult;
-	bool msix; /* kv_msix_enable() succeeded */
+	bool msix;	  /* kv_msix_enable() succeeded */
+	bool intx;	  /* kv_intx_enable() succeeded */
+	uint8_t isr_seen; /* ISR bits the INTx handler read */
 	uint64_t msix_table;
 	/* virtio-mmio: register base. */
 	uint64_t base;
@@ -99,6 +101,12 @@ int kv_mmio_find(struct kv_dev *d, uint16_t device_id, int index);
 int kv_init(struct kv_dev *d, uint64_t want);
 /* Set up queue @index with min(@size, device's max) entries; before DRIVER_OK. */
 int kv_queue_init(struct kv_dev *d, struct kv_queue *q, unsigned int index, uint16_t size);
+/*
+ * The same with the ring addresses given (tests of bad addresses): @q's
+ * own ring memory is still used for the driver's side.
+ */
+int kv_queue_init_at(struct kv_dev *d, struct kv_queue *q, unsigned int index, uint16_t size,
+		     uint64_t desc, uint64_t avail, uint64_t used);
 /* Set DRIVER_OK; -1 if the device then shows NEEDS_RESET or FAILED. */
 int kv_driver_ok(struct kv_dev *d);
 
@@ -137,6 +145,15 @@ int kv_wait(struct kv_queue *q, uint32_t *len, uint64_t timeout_us);
  */
 #define KV_MSIX_VECTOR 0x60
 int kv_msix_enable(struct kv_dev *d, struct kv_queue **qs, int nr);
+/*
+ * INTx (PCI: the IOAPIC input in the function's Interrupt Line register)
+ * or the virtio-mmio interrupt (GSI "kit_vmmio_gsi=" + slot % 4, default
+ * 20, vmm's layout), routed to vector KV_INTX_VECTOR on this CPU. The
+ * handler reads (and on mmio acknowledges) the ISR and counts a queue
+ * interrupt in q->irqs of each queue in @qs. One device at a time.
+ */
+#define KV_INTX_VECTOR 0x70
+int kv_intx_enable(struct kv_dev *d, struct kv_queue **qs, int nr);
 /* virtio-mmio / PCI without MSI-X: read (and with mmio, ack) the ISR. */
 uint8_t kv_isr(struct kv_dev *d);
 

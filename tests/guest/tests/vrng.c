@@ -37,6 +37,39 @@ static void rng_read(struct kv_dev *d, uint8_t *b)
 	}
 }
 
+/*
+ * Is the device at @base described in the DSDT as Linux's virtio_mmio
+ * driver expects: a Device with _HID "LNRO0005" whose _CRS has a
+ * Memory32Fixed descriptor (0x86, length 9) at @base?
+ */
+static bool dsdt_describes(uint64_t base)
+{
+	const struct kit_acpi_header *f = kit_acpi_find("FACP"), *h;
+	const uint8_t *p;
+	uint32_t dsdt = 0;
+
+	/* The DSDT hangs off the FADT (its 32-bit pointer at offset 40). */
+	if (!f || f->length < 44)
+		return false;
+	memcpy(&dsdt, (const uint8_t *)f + 40, 4);
+	h = kit_phys(dsdt);
+	p = (const uint8_t *)h;
+	if (!dsdt || memcmp(h->signature, "DSDT", 4))
+		return false;
+	for (uint32_t i = 0; i + 8 < h->length; i++) {
+		if (memcmp(p + i, "LNRO0005", 8))
+			continue;
+		for (uint32_t j = i; j + 12 < h->length && j < i + 128; j++) {
+			uint32_t at;
+
+			memcpy(&at, p + j + 4, 4);
+			if (p[j] == 0x86 && p[j + 1] == 9 && p[j + 2] == 0 && at == base)
+				return true;
+		}
+	}
+	return false;
+}
+
 static bool all_zero(const uint8_t *b)
 {
 	for (int i = 0; i < 64; i++)
@@ -53,12 +86,19 @@ void kit_main(void)
 	if (kv_find(&d, VIRTIO_ID_RNG, 0))
 		kit_fail("vrng: no virtio-rng device");
 	kit_printf("KIT: vrng found (%s)\n", d.transport == KV_PCI ? "pci" : "mmio");
+	if (kit_cmdline_long("kit_vrng_dsdt", 0) && d.transport == KV_MMIO)
+		kit_printf("KIT: vrng dsdt %s\n", dsdt_describes(d.base)
+							  ? "describes it (LNRO0005)"
+							  : "has no LNRO0005 at its base");
 	if (kv_init(&d, 0))
 		kit_fail("vrng: feature negotiation failed");
 	if (kv_queue_init(&d, &q, 0, 64))
 		kit_fail("vrng: no queue 0");
-	if (kit_cmdline_long("kit_vrng_irq", 0) && kv_msix_enable(&d, qs, 1))
+	/* kit_vrng_irq=1: MSI-X; 2: INTx (PCI) or the virtio-mmio line. */
+	if (kit_cmdline_long("kit_vrng_irq", 0) == 1 && kv_msix_enable(&d, qs, 1))
 		kit_fail("vrng: MSI-X set-up failed");
+	if (kit_cmdline_long("kit_vrng_irq", 0) == 2 && kv_intx_enable(&d, qs, 1))
+		kit_fail("vrng: INTx set-up failed");
 	if (kv_driver_ok(&d))
 		kit_fail("vrng: DRIVER_OK refused (status 0x%x)", kv_status(&d));
 	rng_read(&d, buf[0]);
@@ -68,14 +108,19 @@ void kit_main(void)
 	if (!memcmp(buf[0], buf[1], 64))
 		kit_fail("vrng: the two reads are the same");
 	kit_printf("KIT: vrng read 2x64 bytes, nonzero and different\n");
-	if (d.msix) {
+	if (d.msix || d.intx) {
 		/* The interrupt may trail the used entry that kv_wait() saw. */
 		uint64_t end = kit_now_us() + 1000000;
 
 		while (!q.irqs && kit_now_us() < end)
 			kit_irq_poll();
 	}
-	if (d.msix)
+	if (d.msix || d.intx)
 		kit_printf("KIT: vrng interrupts %s\n", q.irqs ? "seen" : "none");
+	if (d.intx) {
+		/* Reading (PCI) or acknowledging (mmio) the ISR clears it. */
+		kv_isr(&d);
+		kit_printf("KIT: vrng isr after read 0x%x\n", kv_isr(&d));
+	}
 	kit_exit(1);
 }
