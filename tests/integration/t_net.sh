@@ -101,14 +101,16 @@ expect_count() {
 	[ "$n" = "$1" ] || _why "$n lines matching /$2/, expected $1"
 }
 
-# net_run NAME VMM|QEMU PEER_OFFLOAD VMM_NET_OPTS APPEND: one exchange.
+# net_run NAME VMM|QEMU PEER_OFFLOAD VMM_NET_OPTS APPEND [MORE_VMM_ARGS...]: one
+# exchange between the guest and the peer on $TAP, which expects the guest at $MAC.
 net_run() {
 	local name=$1 who=$2 poff=$3 nopts=$4 append=$5
 
+	shift 5
 	peer_start "$WORK/$name.peer" check "$TAP" "$MAC" $poff
 	if [ "$who" = vmm ]; then
 		_run "$WORK/$name" ip netns exec "$NS" "$VMM" --kernel "$GUEST/vnet.bzImage" \
-			--stats --net "tap=$TAP$nopts" --append "$append"
+			--stats "$@" --net "tap=$TAP$nopts" --append "$append"
 	else
 		_run "$WORK/$name" ip netns exec "$NS" "$QEMU" "${QEMU_COMMON[@]}" "${QEMU_PC[@]}" \
 			-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no" \
@@ -189,6 +191,27 @@ if need_net "$CHECK"; then
 	check_offload "$WORK/net_mmio"
 	expect_grep "^virtio-net0: virtio-mmio, status 0x0f" "$WORK/net_mmio"
 	end_check "$WORK/net_mmio"
+fi
+
+# mac= sets the address.
+begin net_vmm_mac
+if need_net "$CHECK"; then
+	MAC=02:00:00:12:34:ab net_run net_mac vmm "" ",mac=02:00:00:12:34:ab" ""
+	check_plain "$WORK/net_mac"
+	expect_line "KIT: vnet mac 02:00:00:12:34:ab link up, offload 0, mrg 1" "$WORK/net_mac"
+	end_check "$WORK/net_mac"
+fi
+
+begin net_vmm_two_devices
+if need_net "$CHECK"; then
+	# A second device gets the next default address and its own tap.
+	ip -n "$NS" tuntap add dev vmmtap1 mode tap && ip -n "$NS" link set vmmtap1 up
+	MAC=52:54:00:12:34:57 net_run net_two vmm offload "" "offload=1 index=1" --net tap=vmmtap1
+	check_offload "$WORK/net_two"
+	expect_line "KIT: vnet mac 52:54:00:12:34:57 link up, offload 1, mrg 1" "$WORK/net_two"
+	expect_grep "^  tap $TAP: rx 26 frames" "$WORK/net_two"
+	expect_grep "^  tap vmmtap1: rx 0 frames" "$WORK/net_two"
+	end_check "$WORK/net_two"
 fi
 
 # A broken chain: one log line and DEVICE_NEEDS_RESET; after the driver's

@@ -14,6 +14,7 @@
  *			asks: 1526, or 65562 with TSO)
  *	mode=tx|rx	benchmark: send 64-byte frames for secs=N seconds, or count
  *			what the peer floods for that long
+ *	index=N		use the N-th virtio-net device (default 0)
  *	mode=badtx|badrx  first a broken chain on that queue (DEVICE_NEEDS_RESET
  *			expected), then a reset and the normal exchange
  *
@@ -378,7 +379,7 @@ void kit_main(void)
 	if (rxbuf < HDR + 1 || rxbuf > RX_POOL)
 		kit_fail("vnet: rxbuf=%u", rxbuf);
 
-	if (kv_find(&dev, VIRTIO_ID_NET, 0))
+	if (kv_find(&dev, VIRTIO_ID_NET, (int)kit_cmdline_long("index", 0)))
 		kit_fail("vnet: no virtio-net device");
 	if (!strcmp(mode, "badtx") || !strcmp(mode, "badrx")) {
 		/* Then reset, and the normal exchange shows the device works again. */
