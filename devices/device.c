@@ -14,6 +14,8 @@ static struct device *dev_head;
 static struct device **dev_tail = &dev_head;
 /* How many devices, in init order, completed init: only those are shut down. */
 static unsigned int nr_inited;
+/* Of those, how many are not shut down yet (a second shut-down does nothing). */
+static unsigned int nr_live;
 
 void device_register(struct device *dev)
 {
@@ -41,7 +43,7 @@ int devices_init(struct vm *vm)
 	struct device *d;
 	int ret;
 
-	nr_inited = 0;
+	nr_inited = nr_live = 0;
 	while ((d = device_nth(nr_inited))) {
 		ret = d->init ? d->init(vm) : 0;
 		if (ret < 0) {
@@ -51,6 +53,7 @@ int devices_init(struct vm *vm)
 			return ret;
 		}
 		nr_inited++;
+		nr_live = nr_inited;
 	}
 	return 0;
 }
@@ -71,7 +74,10 @@ void devices_reset(struct vm *vm)
  */
 void devices_shutdown(struct vm *vm)
 {
-	for (unsigned int i = nr_inited; i--;) {
+	unsigned int n = nr_live;
+
+	nr_live = 0;
+	for (unsigned int i = n; i--;) {
 		struct device *d = device_nth(i);
 
 		if (d->shutdown)

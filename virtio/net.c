@@ -80,7 +80,7 @@ struct rx_chain {
 
 struct net_dev {
 	struct virtio_dev vdev;
-	char name[16]; /* "virtio-net0" */
+	char name[24]; /* "virtio-net0" */
 	char ifname[IFNAMSIZ];
 	int tap_fd;
 	int tx_fd; /* eventfd: TX has more after a full batch */
