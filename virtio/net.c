@@ -260,18 +260,22 @@ static void net_rx(struct net_dev *n, struct net_after *a)
 
 			iov_put(&n->rx_iov[c->first], cnt, 0, &zero, 1);
 		}
+		/* How many chains the frame took; the header says so before they are used. */
 		left = (size_t)len;
-		for (k = 0; left; k++) {
-			uint32_t used =
-				left < n->rx[cur + k].cap ? (uint32_t)left : n->rx[cur + k].cap;
-
-			left -= used;
-			vq_push(vq, n->rx[cur + k].head, used);
-		}
+		for (k = 0; left; k++)
+			left -= left < n->rx[cur + k].cap ? left : n->rx[cur + k].cap;
 		nbuf = (uint16_t)k; /* little-endian, as virtio 1 and x86 are */
 		iov_put(&n->rx_iov[c->first], cnt,
 			offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers), &nbuf,
 			sizeof(nbuf));
+		left = (size_t)len;
+		for (unsigned int i = 0; i < k; i++) {
+			uint32_t used =
+				left < n->rx[cur + i].cap ? (uint32_t)left : n->rx[cur + i].cap;
+
+			left -= used;
+			vq_push(vq, n->rx[cur + i].head, used);
+		}
 		cur += k;
 		frames++;
 		n->rx_frames++;
