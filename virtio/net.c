@@ -204,10 +204,11 @@ static int rx_fill(struct net_dev *n, struct virtqueue *vq, unsigned int from, u
 static void net_rx(struct net_dev *n, struct net_after *a)
 {
 	struct virtqueue *vq = &n->vdev.vqs[NET_RXQ];
-	unsigned int cur = 0, frames = 0;
+	unsigned int cur = 0, frames = 0, rechecks = 0;
 	bool wait = !vq->avail; /* a queue the driver never enabled has no buffers */
 
-	while (!wait && frames < NET_BATCH) {
+	/* Rechecks are bounded as in net_tx(); the tap stays polled, so we come back. */
+	while (!wait && frames < NET_BATCH && rechecks < NET_BATCH) {
 		struct rx_chain *c;
 		unsigned int cnt, k;
 		uint64_t cap = 0;
@@ -233,6 +234,7 @@ static void net_rx(struct net_dev *n, struct net_after *a)
 				wait = true;
 				break;
 			}
+			rechecks++;
 			vq_disable_kicks(vq);
 			continue;
 		}
@@ -299,7 +301,7 @@ static void net_tx(struct net_dev *n, struct net_after *a)
 {
 	struct virtqueue *vq = &n->vdev.vqs[NET_TXQ];
 	struct vq_elem *e = n->elem;
-	unsigned int frames = 0;
+	unsigned int frames = 0, rechecks = 0;
 
 	if (!vq->avail)
 		return; /* never enabled: nothing to send */
@@ -308,7 +310,11 @@ static void net_tx(struct net_dev *n, struct net_after *a)
 		ssize_t len;
 		int r;
 
-		if (frames == NET_BATCH) {
+		/*
+		 * A full batch, or too many "more came meanwhile": a ring the
+		 * driver laid over our own flag/event writes can say so forever.
+		 */
+		if (frames == NET_BATCH || rechecks == NET_BATCH) {
 			uint64_t one = 1;
 
 			if (write(n->tx_fd, &one, sizeof(one)) < 0)
@@ -321,11 +327,11 @@ static void net_tx(struct net_dev *n, struct net_after *a)
 			break;
 		}
 		if (r == 0) {
-			if (vq_enable_kicks(vq)) {
-				vq_disable_kicks(vq);
-				continue;
-			}
-			break;
+			if (!vq_enable_kicks(vq))
+				break;
+			rechecks++;
+			vq_disable_kicks(vq);
+			continue;
 		}
 		if (e->out_len < NET_HDR_LEN) {
 			vq_fail(vq, "TX chain shorter than the virtio-net header");
