@@ -147,6 +147,7 @@ if need_net "$CHECK"; then
 	net_run net_plain vmm "" "" ""
 	check_plain "$WORK/net_plain"
 	expect_line "KIT: vnet mac $MAC link up, offload 0, mrg 1" "$WORK/net_plain"
+	expect_no_grep '^vmm: virtio-net0: ' "$WORK/net_plain"
 	# --stats: the hello, 24 data frames and the UDP frame out; 25 in.
 	expect_grep "^  tap $TAP: rx 25 frames 13537 bytes \\(0 dropped, [0-9]+ waits for buffers\\), tx 26 frames 13597 bytes \\(0 refused by the tap\\)$" "$WORK/net_plain"
 	end_check "$WORK/net_plain"
@@ -156,6 +157,8 @@ begin net_vmm_offload
 if need_net "$CHECK"; then
 	net_run net_offload vmm offload "" "offload=1"
 	check_offload "$WORK/net_offload"
+	expect_no_grep '^vmm: virtio-net0: ' "$WORK/net_offload"
+	expect_grep "^  tap $TAP: rx 26 frames 17591 bytes \\(0 dropped" "$WORK/net_offload"
 	end_check "$WORK/net_offload"
 fi
 
