@@ -115,6 +115,7 @@ static unsigned int nr_nets;
 struct net_after {
 	bool notify[NET_QUEUES];
 	const char *broken;
+	bool config_changed;
 };
 
 static void net_set_events(struct net_dev *n)
@@ -366,6 +367,8 @@ static void net_after(struct net_dev *n, const struct net_after *a)
 {
 	if (a->broken)
 		virtio_needs_reset(&n->vdev, a->broken);
+	if (a->config_changed)
+		virtio_config_changed(&n->vdev);
 	for (unsigned int q = 0; q < NET_QUEUES; q++)
 		if (a->notify[q])
 			virtio_notify(&n->vdev, q);
@@ -384,10 +387,12 @@ static void net_tap_event(void *opaque, uint32_t events)
 	pthread_mutex_lock(&n->lock);
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		/* Reported even when not asked for: stop watching for good. */
-		fprintf(stderr, "vmm: %s: tap %s is gone; the link stays down\n", n->name,
-			n->ifname);
+		fprintf(stderr, "vmm: %s: tap %s is gone; the link is down\n", n->name, n->ifname);
 		ioloop_del(n->tap_fd);
 		n->tap_gone = true;
+		/* The driver learns it from the status field (VIRTIO_NET_F_STATUS). */
+		__atomic_store_n(&n->cfg.status, 0, __ATOMIC_RELEASE);
+		a.config_changed = true;
 	} else if (net_running(n)) {
 		if ((events & EPOLLOUT) && n->tx_wait) {
 			n->tx_wait = false;

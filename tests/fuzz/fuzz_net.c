@@ -55,6 +55,10 @@ void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 	resets++;
 }
 
+void virtio_config_changed(struct virtio_dev *vdev)
+{
+}
+
 bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit)
 {
 	return bit < 64 && (vdev->driver_features >> bit & 1);

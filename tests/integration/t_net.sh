@@ -233,6 +233,22 @@ if need_net "$CHECK"; then
 	end_check "$WORK/net_badrx"
 fi
 
+# The tap disappears under a running guest: one line, the link goes down
+# (config change), and the guest still runs to its end.
+begin net_vmm_tap_gone
+if need_net "$CHECK"; then
+	ip -n "$NS" tuntap add dev vmmtap2 mode tap && ip -n "$NS" link set vmmtap2 up
+	(sleep 1.5 && ip -n "$NS" link del vmmtap2) &
+	_run "$WORK/net_gone" ip netns exec "$NS" "$VMM" --kernel "$GUEST/vnet.bzImage" \
+		--net tap=vmmtap2 --append "mode=rx rxwait=4000"
+	wait
+	expect_status 3
+	expect_count 1 '^vmm: virtio-net0: tap vmmtap2 is gone; the link is down$' "$WORK/net_gone"
+	expect_line "KIT: vnet link down" "$WORK/net_gone"
+	expect_elapsed_max 20
+	end_check "$WORK/net_gone"
+fi
+
 # The oracle: QEMU's virtio-net-pci on the same tap, the same guest.
 for mode in plain offload merge; do
 	begin "net_qemu_$mode"

@@ -14,6 +14,7 @@
  *			asks: 1526, or 65562 with TSO)
  *	mode=tx|rx	benchmark: send 64-byte frames for secs=N seconds, or count
  *			what the peer floods for that long
+ *			(rxwait=MS: how long to wait for the first one)
  *	index=N		use the N-th virtio-net device (default 0)
  *	mode=badtx|badrx  first a broken chain on that queue (DEVICE_NEEDS_RESET
  *			expected), then a reset and the normal exchange
@@ -301,7 +302,9 @@ static void run_rx(long secs)
 	uint32_t nbuf;
 	int n;
 
-	while ((n = rx_frame(&h, frames ? 1000000 : (uint64_t)(secs + 30) * 1000000, &nbuf)) >= 0) {
+	uint64_t first_wait = kit_cmdline_long("rxwait", (secs + 30) * 1000) * 1000;
+
+	while ((n = rx_frame(&h, frames ? 1000000 : first_wait, &nbuf)) >= 0) {
 		if (n >= 18 && frame[14] == VNET_KIND_DATA) {
 			last = kit_now_us();
 			if (!frames++)
@@ -310,6 +313,8 @@ static void run_rx(long secs)
 	}
 	kit_printf("KIT: vnet rx %llu frames in %llu us\n", (unsigned long long)frames,
 		   (unsigned long long)(last - first));
+	kit_printf("KIT: vnet link %s\n",
+		   kv_cfg_read(&dev, 6, 2) & VIRTIO_NET_S_LINK_UP ? "up" : "down");
 }
 
 /* Negotiate, set up both queues, DRIVER_OK; the MAC from config space. */
