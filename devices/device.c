@@ -4,6 +4,7 @@
  * so the list is built without a lock; devices_init() then walks it once
  * per level, which gives "by level, then registration order".
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@ static struct device *dev_head;
 static struct device **dev_tail = &dev_head;
 /* How many devices, in init order, completed init: only those are shut down. */
 static unsigned int nr_inited;
+/* Of those, how many are not shut down yet (a second shut-down does nothing). */
+static unsigned int nr_live;
 
 void device_register(struct device *dev)
 {
@@ -40,14 +43,17 @@ int devices_init(struct vm *vm)
 	struct device *d;
 	int ret;
 
-	nr_inited = 0;
+	nr_inited = nr_live = 0;
 	while ((d = device_nth(nr_inited))) {
 		ret = d->init ? d->init(vm) : 0;
 		if (ret < 0) {
-			fprintf(stderr, "vmm: device %s: %s\n", d->name, strerror(-ret));
+			/* -ECANCELED: the device printed its own error line. */
+			if (ret != -ECANCELED)
+				fprintf(stderr, "vmm: device %s: %s\n", d->name, strerror(-ret));
 			return ret;
 		}
 		nr_inited++;
+		nr_live = nr_inited;
 	}
 	return 0;
 }
@@ -68,7 +74,10 @@ void devices_reset(struct vm *vm)
  */
 void devices_shutdown(struct vm *vm)
 {
-	for (unsigned int i = nr_inited; i--;) {
+	unsigned int n = nr_live;
+
+	nr_live = 0;
+	for (unsigned int i = n; i--;) {
 		struct device *d = device_nth(i);
 
 		if (d->shutdown)

@@ -22,7 +22,8 @@ enum device_level {
 struct device {
 	const char *name;
 	enum device_level level;
-	int (*init)(struct vm *vm);		     /* claim regions; 0 or -errno */
+	int (*init)(struct vm *vm);		     /* claim regions; 0 or -errno
+						      * (-ECANCELED: error line printed) */
 	void (*reset)(struct vm *vm);		     /* machine reset: back to power-on state */
 	void (*shutdown)(struct vm *vm);	     /* drain and flush before exit */
 	void (*print_stats)(struct vm *vm, FILE *f); /* --stats lines, may be NULL */
