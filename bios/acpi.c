@@ -4,7 +4,8 @@
  * from what the devices put in vm->platform:
  *
  *	RSDP ─▶ RSDT/XSDT ─▶ FADT ─▶ FACS, DSDT
- *	                  └─▶ MADT
+ *	                  ├─▶ MADT
+ *	                  └─▶ MCFG (with a PCI host bridge)
  *
  * The tables are composed in a host buffer and copied into guest memory
  * in one go, so a failure leaves the guest area untouched.
@@ -18,6 +19,7 @@
 #include "bios/aml.h"
 #include "bios/tables.h"
 #include "cpu/vm.h"
+#include "devices/pci.h"
 
 #define ACPI_FADT_REVISION 6 /* ACPI 6.0: 276 bytes */
 #define ACPI_FADT_MINOR	   0
@@ -31,13 +33,16 @@
 
 #define ISA_IRQS 16
 /* IRQ0 has its own override (to pin 2); IRQ2, the cascade, has none. */
-#define ISO_SKIP_IRQS ((1u << 0) | (1u << 2))
-#define ACPI_NR_SDT   2 /* FADT, MADT */
+#define ISO_SKIP_IRQS	   ((1u << 0) | (1u << 2))
+#define ACPI_MAX_SDT	   3 /* FADT, MADT, MCFG */
+#define ACPI_MCFG_REVISION 1
+#define PCI_NR_SLOTS	   32
 
 /* Where each table goes: absolute guest-physical addresses. */
 struct acpi_layout {
-	uint64_t rsdp, rsdt, xsdt, fadt, facs, madt, dsdt, end;
+	uint64_t rsdp, rsdt, xsdt, fadt, facs, madt, mcfg, dsdt, end;
 	uint32_t madt_len, dsdt_len;
+	unsigned int nr_sdt;
 };
 
 /* ------------------------------------------------------------------ */
@@ -132,6 +137,54 @@ static void dsdt_isa_dev(struct aml *a, const struct isa_dev_desc *d, uint16_t l
 	aml_end(a);
 }
 
+/*
+ * The PCI root bridge (bus 0): its windows in _CRS, and in _PRT the INTx
+ * swizzle onto IOAPIC inputs (pci_intx_gsi()); GSI entries (source 0)
+ * mean level-triggered, active-low to the OS, which KVM's IOAPIC takes
+ * as asserted while the line is high. ECAM is reserved by a motherboard
+ * resource device, where Linux looks before it trusts the MCFG table.
+ */
+static void dsdt_pci(struct aml *a, const struct platform_info *p)
+{
+	aml_device_begin(a, "PCI0");
+	aml_name_eisaid(a, "_HID", "PNP0A08");
+	aml_name_eisaid(a, "_CID", "PNP0A03");
+	aml_name_int(a, "_SEG", 0);
+	aml_name_int(a, "_BBN", 0);
+	aml_name_int(a, "_UID", 0);
+	aml_name_decl(a, "_CRS");
+	aml_restemplate_begin(a);
+	aml_res_word_addr(a, AML_ADDR_BUS, 0, 0);
+	aml_res_io(a, 0xcf8, 8);
+	aml_res_word_addr(a, AML_ADDR_IO, 0x0000, 0x0cf7);
+	aml_res_word_addr(a, AML_ADDR_IO, 0x0d00, 0xffff);
+	aml_res_dword_mem(a, PCI_MMIO32_BASE, PCI_MMIO32_END - 1);
+	aml_end(a);
+	aml_name_decl(a, "_PRT");
+	aml_package_begin(a, PCI_NR_SLOTS * 4);
+	for (unsigned int slot = 0; slot < PCI_NR_SLOTS; slot++) {
+		for (unsigned int pin = 1; pin <= 4; pin++) {
+			aml_package_begin(a, 4);
+			aml_integer(a, slot << 16 | 0xffff); /* any function */
+			aml_integer(a, pin - 1);	     /* 0 = INTA# */
+			aml_integer(a, 0);		     /* a GSI, not a link device */
+			aml_integer(a, pci_intx_gsi(slot, pin));
+			aml_end(a);
+		}
+	}
+	aml_end(a);
+	aml_end(a);
+
+	aml_device_begin(a, "MRES");
+	aml_name_eisaid(a, "_HID", "PNP0C02");
+	aml_name_int(a, "_UID", 0);
+	aml_name_decl(a, "_CRS");
+	aml_restemplate_begin(a);
+	aml_res_mem32_fixed(a, p->pci_ecam_base, PCI_ECAM_SIZE, true);
+	aml_end(a);
+	aml_end(a);
+}
+
 static int dsdt_build(struct aml *a, const struct vm *vm)
 {
 	const struct platform_info *p = &vm->platform;
@@ -150,6 +203,8 @@ static int dsdt_build(struct aml *a, const struct vm *vm)
 	dsdt_cpus(a, vm->nr_vcpus);
 	for (i = 0; i < p->nr_isa_devs; i++)
 		dsdt_isa_dev(a, &p->isa_devs[i], level_irqs(p));
+	if (p->pci_ecam_base)
+		dsdt_pci(a, p);
 	for (i = 0; i < p->nr_dsdt_hooks; i++)
 		p->dsdt_hooks[i].fn(a, vm, p->dsdt_hooks[i].opaque);
 	aml_end(a);
@@ -323,16 +378,30 @@ static void madt_fill(struct acpi_madt *m, const struct vm *vm)
 	madt_add(p, &nmi, sizeof(nmi));
 }
 
+/* One allocation: segment 0, bus 0 only. */
+static void mcfg_fill(struct acpi_mcfg *m, const struct platform_info *p)
+{
+	struct acpi_mcfg_alloc alloc = {
+		.address = p->pci_ecam_base,
+		.segment = 0,
+		.start_bus = 0,
+		.end_bus = 0,
+	};
+
+	acpi_header(m, "MCFG", sizeof(*m) + sizeof(alloc), ACPI_MCFG_REVISION);
+	memcpy(m + 1, &alloc, sizeof(alloc));
+}
+
 static void xsdt_fill(void *rsdt, void *xsdt, const struct acpi_layout *l)
 {
-	uint32_t r[ACPI_NR_SDT] = { l->fadt, l->madt };
-	uint64_t x[ACPI_NR_SDT] = { l->fadt, l->madt };
+	uint32_t r[ACPI_MAX_SDT] = { l->fadt, l->madt, l->mcfg };
+	uint64_t x[ACPI_MAX_SDT] = { l->fadt, l->madt, l->mcfg };
 	size_t hdr = sizeof(struct acpi_table_header);
 
-	acpi_header(rsdt, "RSDT", hdr + sizeof(r), 1);
-	memcpy((uint8_t *)rsdt + hdr, r, sizeof(r));
-	acpi_header(xsdt, "XSDT", hdr + sizeof(x), 1);
-	memcpy((uint8_t *)xsdt + hdr, x, sizeof(x));
+	acpi_header(rsdt, "RSDT", hdr + l->nr_sdt * sizeof(r[0]), 1);
+	memcpy((uint8_t *)rsdt + hdr, r, l->nr_sdt * sizeof(r[0]));
+	acpi_header(xsdt, "XSDT", hdr + l->nr_sdt * sizeof(x[0]), 1);
+	memcpy((uint8_t *)xsdt + hdr, x, l->nr_sdt * sizeof(x[0]));
 }
 
 static void rsdp_fill(struct acpi_rsdp *r, const struct acpi_layout *l)
@@ -364,12 +433,16 @@ static void acpi_plan(struct acpi_layout *l, uint64_t gpa, const struct vm *vm, 
 
 	l->madt_len = madt_len(vm);
 	l->dsdt_len = hdr + dsdt_aml_len;
+	l->nr_sdt = vm->platform.pci_ecam_base ? 3 : 2;
 	l->rsdp = place(&cur, sizeof(struct acpi_rsdp), 16);
-	l->rsdt = place(&cur, hdr + ACPI_NR_SDT * 4, 8);
-	l->xsdt = place(&cur, hdr + ACPI_NR_SDT * 8, 8);
+	l->rsdt = place(&cur, hdr + l->nr_sdt * 4, 8);
+	l->xsdt = place(&cur, hdr + l->nr_sdt * 8, 8);
 	l->fadt = place(&cur, sizeof(struct acpi_fadt), 8);
 	l->facs = place(&cur, sizeof(struct acpi_facs), 64);
 	l->madt = place(&cur, l->madt_len, 8);
+	l->mcfg = 0;
+	if (vm->platform.pci_ecam_base)
+		l->mcfg = place(&cur, sizeof(struct acpi_mcfg) + sizeof(struct acpi_mcfg_alloc), 8);
 	l->dsdt = place(&cur, l->dsdt_len, 8);
 	l->end = cur;
 }
@@ -394,6 +467,12 @@ static void acpi_fill(uint8_t *buf, const struct acpi_layout *l, const struct vm
 
 	madt_fill((struct acpi_madt *)madt, vm);
 	acpi_seal(madt);
+	if (l->mcfg) {
+		uint8_t *mcfg = buf + (l->mcfg - l->rsdp);
+
+		mcfg_fill((struct acpi_mcfg *)mcfg, &vm->platform);
+		acpi_seal(mcfg);
+	}
 	fadt_fill((struct acpi_fadt *)fadt, &vm->platform, l);
 	acpi_seal(fadt);
 	xsdt_fill(rsdt, xsdt, l);

@@ -201,4 +201,20 @@ struct acpi_madt_lapic_nmi {
 } __attribute__((packed));
 _Static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "MADT local APIC NMI");
 
+/* PCI Express memory-mapped configuration (PCI Firmware spec 3.2, 4.1.2). */
+struct acpi_mcfg {
+	struct acpi_table_header header; /* "MCFG", revision 1 */
+	uint8_t reserved[8];
+} __attribute__((packed));
+_Static_assert(sizeof(struct acpi_mcfg) == 44, "MCFG");
+
+struct acpi_mcfg_alloc {
+	uint64_t address; /* ECAM base of bus start_bus */
+	uint16_t segment;
+	uint8_t start_bus;
+	uint8_t end_bus;
+	uint32_t reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct acpi_mcfg_alloc) == 16, "MCFG allocation");
+
 #endif

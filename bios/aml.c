@@ -34,6 +34,12 @@
 #define RES_END_TAG	0x79 /* small item 0xf, length 1 */
 #define RES_MEM32_FIXED 0x86 /* large item 0x6 */
 #define RES_EXT_IRQ	0x89 /* large item 0x9 */
+#define RES_DWORD_ADDR	0x87 /* large item 0x7 */
+#define RES_WORD_ADDR	0x88 /* large item 0x8 */
+/* Address space general flags: producer, _MIF, _MAF, positive decode. */
+#define RES_ADDR_FIXED_WINDOW 0x0c
+#define RES_IO_ENTIRE_RANGE   0x03 /* I/O type flags: ISA and non-ISA ports */
+#define RES_MEM_RW	      0x01 /* memory type flags: read-write, non-cacheable */
 
 enum aml_kind {
 	AML_KIND_PLAIN,	      /* Scope, Device, Package: just a PkgLength */
@@ -460,4 +466,32 @@ void aml_res_interrupt(struct aml *a, uint32_t gsi, bool level, bool active_low)
 	aml_byte(a, flags);
 	aml_byte(a, 1);
 	aml_le(a, gsi, 4);
+}
+
+void aml_res_word_addr(struct aml *a, enum aml_addr_space type, uint16_t min, uint16_t max)
+{
+	aml_byte(a, RES_WORD_ADDR);
+	aml_le(a, 13, 2); /* length of what follows */
+	aml_byte(a, type);
+	aml_byte(a, RES_ADDR_FIXED_WINDOW);
+	aml_byte(a, type == AML_ADDR_IO ? RES_IO_ENTIRE_RANGE : 0);
+	aml_le(a, 0, 2); /* granularity */
+	aml_le(a, min, 2);
+	aml_le(a, max, 2);
+	aml_le(a, 0, 2); /* translation offset */
+	aml_le(a, (uint16_t)(max - min + 1), 2);
+}
+
+void aml_res_dword_mem(struct aml *a, uint32_t min, uint32_t max)
+{
+	aml_byte(a, RES_DWORD_ADDR);
+	aml_le(a, 23, 2);
+	aml_byte(a, AML_ADDR_MEM);
+	aml_byte(a, RES_ADDR_FIXED_WINDOW);
+	aml_byte(a, RES_MEM_RW);
+	aml_le(a, 0, 4);
+	aml_le(a, min, 4);
+	aml_le(a, max, 4);
+	aml_le(a, 0, 4);
+	aml_le(a, max - min + 1, 4);
 }

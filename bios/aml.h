@@ -83,4 +83,13 @@ void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len, bool writab
 /* Extended Interrupt (any GSI), consumer, exclusive. */
 void aml_res_interrupt(struct aml *a, uint32_t gsi, bool level, bool active_low);
 
+/*
+ * Address space descriptors, as a bridge's _CRS lists its windows: resource
+ * producer, fixed minimum and maximum, positive decode. Word: bus numbers
+ * or I/O (ISA and non-ISA ranges); DWord: non-prefetchable memory.
+ */
+enum aml_addr_space { AML_ADDR_MEM = 0, AML_ADDR_IO = 1, AML_ADDR_BUS = 2 };
+void aml_res_word_addr(struct aml *a, enum aml_addr_space type, uint16_t min, uint16_t max);
+void aml_res_dword_mem(struct aml *a, uint32_t min, uint32_t max);
+
 #endif

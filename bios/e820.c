@@ -10,7 +10,8 @@
  * stay where a kexec'd or rebooted kernel looks for them. The legacy area
  * costs 384 KiB at most and Linux never allocates from it anyway.
  * [0xa0000, 0xe0000) (VGA window, option ROMs) is left out of the map
- * entirely, as on a PC.
+ * entirely, as on a PC. With a PCI host bridge, its ECAM window is
+ * reserved too, where Linux first looks before it trusts the MCFG table.
  */
 #include <errno.h>
 
@@ -19,6 +20,7 @@
 #include "bios/layout.h"
 #include "bios/tables.h"
 #include "cpu/vm.h"
+#include "devices/pci.h"
 
 struct e820_area {
 	uint64_t start;
@@ -128,6 +130,12 @@ int e820_build(const struct vm *vm, struct boot_e820_entry *tab, int max)
 	}
 	for (i = 0; i < sizeof(e820_reserved) / sizeof(e820_reserved[0]); i++) {
 		ret = e820_add(&t, e820_reserved[i].start, e820_reserved[i].end, E820_RESERVED);
+		if (ret)
+			return ret;
+	}
+	if (vm->platform.pci_ecam_base) {
+		ret = e820_add(&t, vm->platform.pci_ecam_base,
+			       vm->platform.pci_ecam_base + PCI_ECAM_SIZE, E820_RESERVED);
 		if (ret)
 			return ret;
 	}

@@ -48,7 +48,7 @@
 	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | \
 	 PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
 /* Status error bits: write 1 to clear (vmm never sets them, a guest may try). */
-#define PCI_STATUS_W1C                                                              \
+#define PCI_STATUS_W1C                                                                   \
 	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT | \
 	 PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
 
@@ -117,6 +117,8 @@ void pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16
 	dev->intx_level = dev->intx_asserted = false;
 	dev->msix_cap = 0;
 	dev->registered = false;
+	dev->stat_msix = dev->stat_msix_held = dev->stat_intx = 0;
+	/* bar_remap, cfg_hook and priv are the model's: set before or after. */
 
 	put16(dev->cfg + PCI_VENDOR_ID, vendor);
 	put16(dev->cfg + PCI_DEVICE_ID, device);
@@ -226,7 +228,8 @@ int pci_add_msix(struct pci_dev *dev, unsigned int nr, int bar, uint64_t table_o
 	dev->msix.table_off = table_off;
 	dev->msix.pba_off = pba_off;
 	for (unsigned int i = 0; i < nr; i++)
-		dev->msix.vec[i] = (struct pci_msix_vector){ .masked = true, .gsi = -1, .irqfd = -1 };
+		dev->msix.vec[i] =
+			(struct pci_msix_vector){ .masked = true, .gsi = -1, .irqfd = -1 };
 	return off;
 }
 
@@ -245,16 +248,16 @@ static void bar_write_addr(struct pci_dev *d, int n, uint64_t addr)
 
 	switch (b->type) {
 	case PCI_BAR_IO:
-		put32(d->cfg + bar_reg(n), ((uint32_t)addr & PCI_BASE_ADDRESS_IO_MASK) |
-						   PCI_BASE_ADDRESS_SPACE_IO);
+		put32(d->cfg + bar_reg(n),
+		      ((uint32_t)addr & PCI_BASE_ADDRESS_IO_MASK) | PCI_BASE_ADDRESS_SPACE_IO);
 		break;
 	case PCI_BAR_MEM32:
-		put32(d->cfg + bar_reg(n), ((uint32_t)addr & PCI_BASE_ADDRESS_MEM_MASK) |
-						   PCI_BASE_ADDRESS_MEM_TYPE_32);
+		put32(d->cfg + bar_reg(n),
+		      ((uint32_t)addr & PCI_BASE_ADDRESS_MEM_MASK) | PCI_BASE_ADDRESS_MEM_TYPE_32);
 		break;
 	case PCI_BAR_MEM64:
-		put32(d->cfg + bar_reg(n), ((uint32_t)addr & PCI_BASE_ADDRESS_MEM_MASK) |
-						   PCI_BASE_ADDRESS_MEM_TYPE_64);
+		put32(d->cfg + bar_reg(n),
+		      ((uint32_t)addr & PCI_BASE_ADDRESS_MEM_MASK) | PCI_BASE_ADDRESS_MEM_TYPE_64);
 		put32(d->cfg + bar_reg(n + 1), addr >> 32);
 		break;
 	default: break;
@@ -270,8 +273,8 @@ static uint64_t bar_read_addr(const struct pci_dev *d, int n)
 	case PCI_BAR_IO: return lo & PCI_BASE_ADDRESS_IO_MASK;
 	case PCI_BAR_MEM32: return lo & PCI_BASE_ADDRESS_MEM_MASK;
 	case PCI_BAR_MEM64:
-		return (lo & PCI_BASE_ADDRESS_MEM_MASK) |
-		       (uint64_t)cfg_get32(d, bar_reg(n + 1)) << 32;
+		return (lo & PCI_BASE_ADDRESS_MEM_MASK) | (uint64_t)cfg_get32(d, bar_reg(n + 1))
+								  << 32;
 	default: return 0;
 	}
 }
@@ -370,7 +373,8 @@ static void bar_dword_write(struct pci_dev *d, unsigned int reg, uint32_t v)
 /* Recompute this function's contribution to its GSI (dev->lock held). */
 static void intx_update(struct pci_dev *d)
 {
-	bool assert = d->intx_pin && d->intx_level &&
+	/* With MSI-X on, a function must not use INTx (PCI 3.0, 6.8.3.3). */
+	bool assert = d->intx_pin && d->intx_level && !d->msix.enabled &&
 		      !(cfg_get16(d, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
 	unsigned int idx = d->intx_gsi - PCI_INTX_GSI_BASE;
 	uint16_t status = cfg_get16(d, PCI_STATUS) & ~PCI_STATUS_INTERRUPT;
@@ -382,6 +386,8 @@ static void intx_update(struct pci_dev *d)
 	d->intx_asserted = assert;
 	pthread_mutex_lock(&pci.intx_lock);
 	/* A shared line stays high while any of its functions asserts it. */
+	if (assert)
+		d->stat_intx++;
 	if (assert && pci.intx_count[idx]++ == 0)
 		vm_irq_line(d->vm, d->intx_gsi, 1);
 	else if (!assert && --pci.intx_count[idx] == 0)
@@ -453,17 +459,24 @@ fail_route:
 	return ret;
 }
 
-static void msix_vec_release(struct pci_dev *d, unsigned int v)
+/*
+ * Give vector @v's GSI and irqfd back. At vmm's exit (@tell_kvm false) the
+ * eventfd is only closed: the VM goes away whole, and each routing update
+ * would wait for an SRCU grace period for nothing.
+ */
+static void msix_vec_release(struct pci_dev *d, unsigned int v, bool tell_kvm)
 {
 	struct pci_msix_vector *m = &d->msix.vec[v];
 
 	if (m->irqfd >= 0) {
-		vm_irqfd(d->vm, m->irqfd, m->gsi, false);
+		if (tell_kvm)
+			vm_irqfd(d->vm, m->irqfd, m->gsi, false);
 		close(m->irqfd);
 		m->irqfd = -1;
 	}
 	if (m->gsi >= 0) {
-		vm_msi_route_del(d->vm, m->gsi);
+		if (tell_kvm)
+			vm_msi_route_del(d->vm, m->gsi);
 		m->gsi = -1;
 	}
 }
@@ -477,6 +490,8 @@ static void msix_fire(struct pci_dev *d, unsigned int v)
 		return;
 	if (write(m->irqfd, &one, sizeof(one)) != sizeof(one))
 		fprintf(stderr, "vmm: %s: MSI-X vector %u: eventfd write failed\n", d->name, v);
+	else
+		d->stat_msix++;
 }
 
 /*
@@ -522,10 +537,12 @@ void pci_msix_notify(struct pci_dev *dev, unsigned int v)
 {
 	pthread_mutex_lock(&dev->lock);
 	if (v < dev->msix.nr && dev->msix.enabled) {
-		if (msix_vec_deliverable(dev, v))
+		if (msix_vec_deliverable(dev, v)) {
 			msix_fire(dev, v);
-		else
+		} else if (!dev->msix.vec[v].pending) {
 			dev->msix.vec[v].pending = true;
+			dev->stat_msix_held++;
+		}
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -609,8 +626,8 @@ void pci_msix_write(struct pci_dev *dev, uint64_t bar_off, uint64_t val, unsigne
 			m->stale = true;
 			break;
 		case PCI_MSIX_ENTRY_UPPER_ADDR / 4:
-			m->addr = (m->addr & ~(0xffULL << (32 + shift))) |
-				  (uint64_t)byte << (32 + shift);
+			m->addr = (m->addr & ~(0xffULL << (32 + shift))) | (uint64_t)byte
+										   << (32 + shift);
 			m->stale = true;
 			break;
 		case PCI_MSIX_ENTRY_DATA / 4:
@@ -632,10 +649,10 @@ out:
 	pthread_mutex_unlock(&dev->lock);
 }
 
-static void msix_reset(struct pci_dev *d)
+static void msix_reset(struct pci_dev *d, bool tell_kvm)
 {
 	for (unsigned int v = 0; v < d->msix.nr; v++) {
-		msix_vec_release(d, v);
+		msix_vec_release(d, v, tell_kvm);
 		d->msix.vec[v] = (struct pci_msix_vector){ .masked = true, .gsi = -1, .irqfd = -1 };
 	}
 	d->msix.enabled = d->msix.func_masked = false;
@@ -649,6 +666,8 @@ static uint32_t cfg_read(struct pci_dev *d, unsigned int reg, unsigned int len)
 	uint32_t v = 0;
 
 	pthread_mutex_lock(&d->lock);
+	if (d->cfg_hook)
+		d->cfg_hook(d, reg, len, false);
 	for (unsigned int i = 0; i < len; i++)
 		v |= (uint32_t)d->cfg[reg + i] << (8 * i);
 	pthread_mutex_unlock(&d->lock);
@@ -694,8 +713,12 @@ static void cfg_write(struct pci_dev *d, unsigned int reg, uint32_t val, unsigne
 		bars_update(d);
 	if ((old_cmd ^ cfg_get16(d, PCI_COMMAND)) & PCI_COMMAND_INTX_DISABLE)
 		intx_update(d);
-	if (d->msix_cap && old_msix != cfg_get16(d, d->msix_cap + PCI_MSIX_FLAGS))
+	if (d->msix_cap && old_msix != cfg_get16(d, d->msix_cap + PCI_MSIX_FLAGS)) {
 		msix_ctrl_update(d);
+		intx_update(d);
+	}
+	if (d->cfg_hook)
+		d->cfg_hook(d, reg, len, true);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -712,8 +735,8 @@ static struct pci_dev *pci_find(unsigned int bus, unsigned int devfn)
 }
 
 /* One config access; a function that is not there reads all-ones. */
-static uint32_t cfg_access(unsigned int bus, unsigned int devfn, unsigned int reg,
-			   unsigned int len, uint32_t val, bool is_write)
+static uint32_t cfg_access(unsigned int bus, unsigned int devfn, unsigned int reg, unsigned int len,
+			   uint32_t val, bool is_write)
 {
 	struct pci_dev *d = pci_find(bus, devfn);
 
@@ -896,7 +919,7 @@ int pci_register(struct vm *vm, struct pci_dev *dev)
 void pci_dev_reset(struct pci_dev *dev)
 {
 	pthread_mutex_lock(&dev->lock);
-	msix_reset(dev);
+	msix_reset(dev, true);
 	dev->intx_level = false;
 	memcpy(dev->cfg, dev->cfg_reset, sizeof(dev->cfg));
 	intx_update(dev);
@@ -916,8 +939,8 @@ static int pci_init(struct vm *vm)
 	memset(pci.slot, 0, sizeof(pci.slot));
 	pci.pio_addr = bus_register(BUS_PIO, 0xcf8, 4, &cf8_ops, NULL, "pci-cf8");
 	pci.pio_data = bus_register(BUS_PIO, 0xcfc, 4, &cfc_ops, NULL, "pci-cfc");
-	pci.ecam = bus_register(BUS_MMIO, PCI_ECAM_BASE, PCI_ECAM_SIZE, &ecam_ops, NULL,
-				"pci-ecam");
+	pci.ecam =
+		bus_register(BUS_MMIO, PCI_ECAM_BASE, PCI_ECAM_SIZE, &ecam_ops, NULL, "pci-ecam");
 	if (!pci.pio_addr || !pci.pio_data || !pci.ecam)
 		return -EBUSY;
 	pci_dev_init(&host_bridge, "pci-host", HOST_VENDOR, HOST_DEVICE, HOST_SUBSYS_VENDOR,
@@ -953,7 +976,7 @@ static void pci_shutdown(struct vm *vm)
 		if (!d)
 			continue;
 		pthread_mutex_lock(&d->lock);
-		msix_reset(d);
+		msix_reset(d, false);
 		d->intx_level = false;
 		intx_update(d);
 		for (int n = 0; n < PCI_MAX_BARS; n++) {
@@ -964,13 +987,30 @@ static void pci_shutdown(struct vm *vm)
 		d->registered = false;
 		pthread_mutex_unlock(&d->lock);
 	}
+	/* The slot table stays for --stats; pci_init() starts a new one. */
 	pthread_mutex_lock(&pci.lock);
-	memset(pci.slot, 0, sizeof(pci.slot));
 	bus_unregister(pci.pio_addr);
 	bus_unregister(pci.pio_data);
 	bus_unregister(pci.ecam);
 	pci.pio_addr = pci.pio_data = pci.ecam = NULL;
 	pthread_mutex_unlock(&pci.lock);
+}
+
+/* One line per function that interrupted (the host bridge never does). */
+static void pci_print_stats(struct vm *vm, FILE *f)
+{
+	for (unsigned int s = 0; s < PCI_NR_SLOTS; s++) {
+		struct pci_dev *d = pci_find(0, s << 3);
+
+		if (!d || (!d->intx_pin && !d->msix.nr))
+			continue;
+		pthread_mutex_lock(&d->lock);
+		fprintf(f,
+			"pci 00:%02x.0 %s: %" PRIu64 " MSI-X messages, %" PRIu64
+			" held while masked, %" PRIu64 " INTx raises\n",
+			s, d->name ? d->name : "?", d->stat_msix, d->stat_msix_held, d->stat_intx);
+		pthread_mutex_unlock(&d->lock);
+	}
 }
 
 struct device pci_device = {
@@ -979,5 +1019,6 @@ struct device pci_device = {
 	.init = pci_init,
 	.reset = pci_reset,
 	.shutdown = pci_shutdown,
+	.print_stats = pci_print_stats,
 };
 device_init(pci_device);

@@ -71,6 +71,11 @@ struct pci_dev {
 	 * @addr is the new address, 0 while the BAR does not decode. Lets a
 	 * transport move its ioeventfds. May be NULL. */
 	void (*bar_remap)(struct pci_dev *dev, int bar, uint64_t addr);
+	/* Called (with dev->lock held) before the guest reads config bytes
+	 * [off, off + len), so the model may update dev->cfg, and after it
+	 * wrote them (masks applied): a model's own config registers, such
+	 * as virtio's PCI configuration access window. May be NULL. */
+	void (*cfg_hook)(struct pci_dev *dev, unsigned int off, unsigned int len, bool is_write);
 	void *priv; /* the device model's */
 
 	/* Owned by devices/pci.c. */
@@ -91,6 +96,8 @@ struct pci_dev {
 	uint8_t msix_cap;		   /* offset of the MSI-X capability, 0 = none */
 	bool intx_asserted;		   /* counted on intx_gsi (level && !INTX_DISABLE) */
 	bool registered;
+	/* --stats: MSI-X messages sent, notifies held while masked, INTx raises. */
+	uint64_t stat_msix, stat_msix_held, stat_intx;
 };
 
 /*

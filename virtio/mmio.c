@@ -242,7 +242,18 @@ static void vmmio_dsdt(struct aml *a, const struct vm *vm, void *opaque)
 	aml_name_decl(a, "_CRS");
 	aml_restemplate_begin(a);
 	aml_res_mem32_fixed(a, m->base, VMMIO_SIZE, true);
-	aml_res_interrupt(a, m->gsi, true, false);
+	if (nr_vmmios > VMMIO_GSIS) {
+		/*
+		 * The line is shared with another device: aml_res_interrupt()
+		 * says Exclusive, so write the Extended Interrupt descriptor
+		 * (ACPI 6.4, 6.4.3.6) here: consumer, level, active-high, shared.
+		 */
+		uint8_t d[] = { 0x89, 6, 0, 0x01 | 0x08, 1, m->gsi, 0, 0, 0 };
+
+		aml_bytes(a, d, sizeof(d));
+	} else {
+		aml_res_interrupt(a, m->gsi, true, false);
+	}
 	aml_end(a);
 	aml_end(a);
 }

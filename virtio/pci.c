@@ -15,6 +15,8 @@
  * does not match (a 4-byte write, a doorbell past the last queue, no
  * ioeventfd support) trap here and go the same way or are reported.
  *
+ * The VIRTIO_PCI_CAP_PCI_CFG window reaches the same BAR from config space.
+ *
  * Interrupts: MSI-X when the driver enabled it (config vector and one per
  * queue, VIRTIO_MSI_NO_VECTOR = none), else INTx A held while ISR != 0.
  */
@@ -58,6 +60,7 @@ struct vpci {
 	pthread_mutex_t irq_lock;
 	uint64_t ioeventfd_addr; /* where the doorbells are registered, 0 = none */
 	bool ioeventfd_failed;
+	unsigned int cfg_cap; /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
 	char name[32];
 };
 
@@ -335,6 +338,50 @@ static void vpci_bar_remap(struct pci_dev *dev, int bar, uint64_t addr)
 }
 
 /* ------------------------------------------------------------------ */
+/* VIRTIO_PCI_CAP_PCI_CFG: the BAR through configuration space (4.1.4.9) */
+
+static uint32_t get32(const uint8_t *b)
+{
+	return b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/*
+ * devices/pci.c, dev->lock held: before a read of / after a write to
+ * config bytes [off, off + len). An access touching pci_cfg_data goes to
+ * the BAR at the window's offset, with the window's length (1, 2 or 4).
+ * The BAR's handlers take vdev->lock, which is taken before dev->lock
+ * elsewhere, so dev->lock is dropped around the access.
+ */
+static void vpci_cfg_hook(struct pci_dev *dev, unsigned int off, unsigned int len, bool is_write)
+{
+	struct vpci *p = dev->priv;
+	unsigned int data = p->cfg_cap + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
+	const uint8_t *cap = dev->cfg + p->cfg_cap;
+	uint32_t bar_off, n;
+	uint64_t val = 0;
+	uint8_t bar;
+
+	if (!p->cfg_cap || off + len <= data || off >= data + 4)
+		return;
+	bar = cap[offsetof(struct virtio_pci_cap, bar)];
+	bar_off = get32(cap + offsetof(struct virtio_pci_cap, offset));
+	n = get32(cap + offsetof(struct virtio_pci_cap, length));
+	if (bar != VPCI_BAR || (n != 1 && n != 2 && n != 4) || bar_off > VPCI_BAR_SIZE - n ||
+	    (bar_off & (n - 1)))
+		return; /* 4.1.4.9.1: an access the device does not support: no effect */
+	if (is_write)
+		memcpy(&val, dev->cfg + data, n);
+	pthread_mutex_unlock(&dev->lock);
+	if (is_write)
+		bar_write(p, bar_off, val, n);
+	else
+		val = bar_read(p, bar_off, n);
+	pthread_mutex_lock(&dev->lock);
+	if (!is_write)
+		memcpy(dev->cfg + data, &val, n);
+}
+
+/* ------------------------------------------------------------------ */
 /* Creation                                                            */
 
 static uint32_t class_of(uint32_t device_id)
@@ -398,8 +445,10 @@ static int add_caps(struct vpci *p)
 		ret = add_cap(p, VIRTIO_PCI_CAP_DEVICE_CFG, VPCI_DEVCFG, vdev->config_size);
 	if (ret >= 0)
 		ret = pci_add_cap(&p->pci, &ncap, sizeof(ncap), NULL);
-	if (ret >= 0)
+	if (ret >= 0) {
 		ret = pci_add_cap(&p->pci, &ccap, sizeof(ccap), cmask);
+		p->cfg_cap = ret;
+	}
 	if (ret >= 0)
 		ret = pci_add_msix(&p->pci, p->nr_vectors, VPCI_BAR, VPCI_MSIX_TABLE,
 				   VPCI_MSIX_PBA);
@@ -425,6 +474,7 @@ int virtio_pci_create(struct vm *vm, struct virtio_dev *vdev)
 		     VPCI_SUBSYS, class_of(vdev->device_id), 1, 1);
 	p->pci.priv = p;
 	p->pci.bar_remap = vpci_bar_remap;
+	p->pci.cfg_hook = vpci_cfg_hook;
 	ret = pci_add_bar(&p->pci, VPCI_BAR, PCI_BAR_MEM32, VPCI_BAR_SIZE, &vpci_bar_ops, p);
 	if (!ret)
 		ret = add_caps(p);

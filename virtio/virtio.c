@@ -146,17 +146,13 @@ static void kick_queue(struct virtio_dev *vdev, unsigned int q)
 static bool start_queue(struct virtio_dev *vdev, unsigned int q)
 {
 	struct virtqueue *vq = &vdev->vqs[q];
-	static const char *const why[] = {
-		"queue 0: bad ring address or size",
-		"queue 1: bad ring address or size",
-		"queue 2: bad ring address or size",
-		"queue 3: bad ring address or size",
-	};
+	char why[64];
 
 	vq->event_idx = virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
 	if (vq->size > vdev->queue_max || vq_start(vq, &vdev->vm->mem) < 0) {
-		virtio_needs_reset(vdev, q < 4 ? why[q] : "queue: bad ring address or size");
+		snprintf(why, sizeof(why), "queue %u: bad ring address or size", q);
+		virtio_needs_reset(vdev, why);
 		return false;
 	}
 	return true;

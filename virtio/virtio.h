@@ -39,7 +39,11 @@ struct virtio_dev_ops {
 	 * (then the device gets DEVICE_NEEDS_RESET). */
 	int (*activate)(struct virtio_dev *vdev);
 	/* The driver reset the device (or the machine reset): stop using the
-	 * queues, wait for in-flight requests, forget per-driver state. */
+	 * queues, wait for in-flight requests, forget per-driver state.
+	 * The status already reads 0 when this is called, and the core
+	 * calls queue_notify() only while DRIVER_OK is set; a queue_notify()
+	 * already running must be waited for here (virtio/rng.c: a mutex
+	 * around the ring work), since vq_reset() follows. */
 	void (*reset)(struct virtio_dev *vdev);
 	/* Queue @q was kicked. I/O thread, lock not held. */
 	void (*queue_notify)(struct virtio_dev *vdev, unsigned int q);
@@ -100,6 +104,7 @@ void virtio_config_changed(struct virtio_dev *vdev);
 /*
  * Something the driver did is broken (a bad queue): set DEVICE_NEEDS_RESET,
  * log one line "vmm: NAME: WHY" (once until reset), interrupt for config.
+ * Any thread, lock held or not; @why is printed at once, not kept.
  */
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
 

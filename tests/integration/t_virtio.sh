@@ -17,11 +17,13 @@ MICROVM_MMIO="kit_virtio=mmio kit_vmmio=0xfeb00000 kit_vmmio_stride=0x200 kit_vm
 begin vrng_pci_vmm
 if need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/vrng.bzImage"; then
 	run_vmm "$WORK/vrng.pci" --kernel "$GUEST/vrng.bzImage" --rng --stats \
-		--append "kit_vrng_irq=1"
+		--append "kit_vrng_irq=1 kit_vrng_event_idx=1"
 	expect_status 3
+	expect_line "KIT: vrng negotiated EVENT_IDX" "$WORK/vrng.pci"
 	expect_line "KIT: vrng found (pci)" "$WORK/vrng.pci"
 	expect_line "${RNG_LINES[0]}" "$WORK/vrng.pci"
 	expect_line "KIT: vrng interrupts seen" "$WORK/vrng.pci"
+	expect_line "KIT: vrng num_queues through the PCI_CFG window: 1" "$WORK/vrng.pci"
 	expect_grep "^virtio-rng0: virtio-pci, status 0x0f" "$WORK/vrng.pci"
 	expect_grep "^  queue 0: [1-9][0-9]* kicks, [1-9][0-9]* interrupts" "$WORK/vrng.pci"
 	end_check "$WORK/vrng.pci"
@@ -44,7 +46,7 @@ done
 begin vrng_pci_qemu
 if need_qemu "$CHECK" && need_file "$CHECK" "$GUEST/vrng.bzImage"; then
 	run_qemu "$WORK/vrng.pci.qemu" "${QEMU_PC[@]}" -device virtio-rng-pci,disable-legacy=on \
-		-kernel "$GUEST/vrng.bzImage" -append "kit_vrng_irq=1"
+		-kernel "$GUEST/vrng.bzImage" -append "kit_vrng_irq=1 kit_vrng_event_idx=1"
 	expect_status 3
 	expect_same_kit_lines "$WORK/vrng.pci" "$WORK/vrng.pci.qemu"
 	end_check "$WORK/vrng.pci.qemu"
@@ -53,7 +55,7 @@ fi
 begin vrng_mmio_vmm
 if need_kvm "$CHECK" && need_file "$CHECK" "$GUEST/vrng.bzImage"; then
 	run_vmm "$WORK/vrng.mmio" --kernel "$GUEST/vrng.bzImage" --rng --virtio-transport mmio \
-		--append "kit_virtio=mmio kit_vrng_dsdt=1"
+		--append "kit_virtio=mmio kit_vrng_dsdt=1 kit_vrng_event_idx=1"
 	expect_status 3
 	expect_line "KIT: vrng found (mmio)" "$WORK/vrng.mmio"
 	expect_line "KIT: vrng dsdt describes it (LNRO0005)" "$WORK/vrng.mmio"
@@ -65,7 +67,7 @@ begin vrng_mmio_qemu
 if need_qemu "$CHECK" && need_file "$CHECK" "$GUEST/vrng.bzImage"; then
 	run_qemu "$WORK/vrng.mmio.qemu" "${QEMU_MICROVM[@]}" -global virtio-mmio.force-legacy=false \
 		-device virtio-rng-device -kernel "$GUEST/vrng.bzImage" \
-		-append "$MICROVM_MMIO kit_vrng_dsdt=1"
+		-append "$MICROVM_MMIO kit_vrng_dsdt=1 kit_vrng_event_idx=1"
 	expect_status 3
 	expect_same_kit_lines "$WORK/vrng.mmio" "$WORK/vrng.mmio.qemu"
 	end_check "$WORK/vrng.mmio.qemu"

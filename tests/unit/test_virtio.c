@@ -19,6 +19,8 @@
 
 #include <linux/virtio_mmio.h>
 
+#include "bios/aml.h"
+#include "bios/tables.h"
 #include "mmio/bus.h"
 #include "mmio/ioloop.h"
 #include "tests/unit/fake_vm.h"
@@ -281,6 +283,50 @@ static void test_interrupt(void **state)
 	free(e);
 }
 
+/* Does @a hold @n bytes @pat? */
+static bool has(const struct aml *a, const uint8_t *pat, size_t n)
+{
+	for (size_t i = 0; i + n <= a->len; i++)
+		if (!memcmp(a->buf + i, pat, n))
+			return true;
+	return false;
+}
+
+/*
+ * The DSDT entries: LNRO0005, the window, the level GSI; with a fifth
+ * device GSI 20 is shared, and the descriptor says so. Runs last: it adds
+ * devices.
+ */
+static void test_dsdt(void **state)
+{
+	static struct virtio_dev more[4];
+	const uint8_t mem0[] = { 0x86, 9, 0, 1, 0, 0, 0, 0xd0, 0, 0x10, 0, 0 };
+	const uint8_t mem4[] = { 0x86, 9, 0, 1, 0, 0x40, 0, 0xd0, 0, 0x10, 0, 0 };
+	const uint8_t excl21[] = { 0x89, 6, 0, 0x01, 1, 21, 0, 0, 0 };
+	const uint8_t shared20[] = { 0x89, 6, 0, 0x09, 1, 20, 0, 0, 0 };
+	struct platform_info *p = &vm.platform;
+	struct aml a;
+
+	for (int i = 0; i < 4; i++) {
+		more[i] = vdev;
+		memset(more[i].vqs, 0, sizeof(more[i].vqs));
+		assert_int_equal(virtio_dev_create(&vm, &more[i]), 0);
+	}
+	assert_int_equal(p->nr_dsdt_hooks, 5);
+	aml_init(&a);
+	for (unsigned int i = 0; i < p->nr_dsdt_hooks; i++)
+		p->dsdt_hooks[i].fn(&a, &vm, p->dsdt_hooks[i].opaque);
+	assert_int_equal(aml_error(&a), 0);
+	assert_true(has(&a, (const uint8_t *)"LNRO0005", 8));
+	assert_true(has(&a, (const uint8_t *)"VR04", 4));
+	assert_true(has(&a, mem0, sizeof(mem0)));
+	assert_true(has(&a, mem4, sizeof(mem4)));
+	/* Five devices on four lines: every line is described as shared now. */
+	assert_true(has(&a, shared20, sizeof(shared20)));
+	assert_false(has(&a, excl21, sizeof(excl21)));
+	aml_free(&a);
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -288,7 +334,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_identity),	  T(test_features),  T(test_driver_ok_and_kick),
 		T(test_bad_notify_index), T(test_bad_ring),  T(test_driver_ok_without_features_ok),
-		T(test_activate_fails),	  T(test_interrupt),
+		T(test_activate_fails),	  T(test_interrupt), T(test_dsdt),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

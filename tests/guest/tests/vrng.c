@@ -4,11 +4,14 @@
  * negotiate, and read 64 bytes twice: each read must be complete, not all
  * zero, and the two must differ. kit_vrng_irq=1 waits with MSI-X (PCI).
  */
+#include <linux/pci_regs.h>
+#include <linux/virtio_pci.h>
+
 #include "kit.h"
 #include "virtio.h"
 
 static struct kv_queue q;
-static uint8_t buf[2][64];
+static uint8_t buf[3][64];
 
 static void rng_read(struct kv_dev *d, uint8_t *b)
 {
@@ -70,6 +73,42 @@ static bool dsdt_describes(uint64_t base)
 	return false;
 }
 
+/* Capability offset of virtio cfg_type @type (first one), or 0. */
+static uint8_t vcap(uint8_t devfn, uint8_t type)
+{
+	uint8_t pos = kv_pci_read32(devfn, PCI_CAPABILITY_LIST) & 0xfc;
+
+	for (int guard = 0; pos && guard < 48; guard++) {
+		uint32_t w = kv_pci_read32(devfn, pos);
+
+		if ((w & 0xff) == PCI_CAP_ID_VNDR && (w >> 24) == type)
+			return pos;
+		pos = (w >> 8) & 0xfc;
+	}
+	return 0;
+}
+
+/*
+ * num_queues read through the VIRTIO_PCI_CAP_PCI_CFG window (4.1.4.9):
+ * the common configuration's BAR and offset, 2 bytes. -1 without one.
+ */
+static int window_num_queues(struct kv_dev *d)
+{
+	uint8_t common = vcap(d->devfn, VIRTIO_PCI_CAP_COMMON_CFG);
+	uint8_t win = vcap(d->devfn, VIRTIO_PCI_CAP_PCI_CFG);
+	uint32_t bar, off;
+
+	if (!common || !win)
+		return -1;
+	bar = kv_pci_read32(d->devfn, common + 4) & 0xff;
+	off = kv_pci_read32(d->devfn, common + 8) +
+	      __builtin_offsetof(struct virtio_pci_common_cfg, num_queues);
+	kv_pci_write32(d->devfn, win + 4, bar);
+	kv_pci_write32(d->devfn, win + 8, off);
+	kv_pci_write32(d->devfn, win + 12, 2);
+	return kv_pci_read32(d->devfn, win + 16) & 0xffff;
+}
+
 static bool all_zero(const uint8_t *b)
 {
 	for (int i = 0; i < 64; i++)
@@ -90,8 +129,15 @@ void kit_main(void)
 		kit_printf("KIT: vrng dsdt %s\n", dsdt_describes(d.base)
 							  ? "describes it (LNRO0005)"
 							  : "has no LNRO0005 at its base");
-	if (kv_init(&d, 0))
+	if (d.transport == KV_PCI)
+		kit_printf("KIT: vrng num_queues through the PCI_CFG window: %d\n",
+			   window_num_queues(&d));
+	/* kit_vrng_event_idx=1: with VIRTIO_RING_F_EVENT_IDX (kicks and interrupts by index). */
+	if (kv_init(&d, kit_cmdline_long("kit_vrng_event_idx", 0) ? 1ULL << VIRTIO_RING_F_EVENT_IDX
+								  : 0))
 		kit_fail("vrng: feature negotiation failed");
+	if (d.features & (1ULL << VIRTIO_RING_F_EVENT_IDX))
+		kit_printf("KIT: vrng negotiated EVENT_IDX\n");
 	if (kv_queue_init(&d, &q, 0, 64))
 		kit_fail("vrng: no queue 0");
 	/* kit_vrng_irq=1: MSI-X; 2: INTx (PCI) or the virtio-mmio line. */
@@ -103,6 +149,9 @@ void kit_main(void)
 		kit_fail("vrng: DRIVER_OK refused (status 0x%x)", kv_status(&d));
 	rng_read(&d, buf[0]);
 	rng_read(&d, buf[1]);
+	/* More rounds: with EVENT_IDX each kick depends on avail_event being kept up. */
+	for (int i = 0; i < 100; i++)
+		rng_read(&d, buf[2]);
 	if (all_zero(buf[0]) || all_zero(buf[1]))
 		kit_fail("vrng: all zero");
 	if (!memcmp(buf[0], buf[1], 64))
