@@ -290,6 +290,7 @@ static void vblk_queue_notify(struct virtio_dev *vdev, unsigned int q)
 {
 	struct vblk *vb = vdev->priv;
 	struct virtqueue *vq = &vdev->vqs[q];
+	unsigned int budget = VIRTIO_BUDGET(vq);
 	int ret = 0;
 
 	pthread_mutex_lock(&vb->io_lock);
@@ -298,13 +299,16 @@ static void vblk_queue_notify(struct virtio_dev *vdev, unsigned int q)
 	blk_plug(vb->blk); /* one kernel submission for the whole batch */
 	do {
 		vq_disable_kicks(vq);
-		while ((ret = vq_pop(vq, &vb->elem)) > 0) {
+		while (budget && (ret = vq_pop(vq, &vb->elem)) > 0) {
+			budget--;
 			if (!handle(vb, q, &vb->elem)) {
 				ret = vq_fail(vq, "malformed request (no header or status byte)");
 				break;
 			}
 		}
-	} while (ret == 0 && vq_enable_kicks(vq));
+	} while (ret == 0 && budget && vq_enable_kicks(vq) && budget--);
+	if (ret >= 0 && !budget)
+		virtio_requeue(vdev, q);
 	if (ret < 0)
 		virtio_needs_reset(vdev, vq->why_broken ? vq->why_broken : "queue broken");
 	blk_unplug(vb->blk);

@@ -60,10 +60,12 @@ static void set_accept(struct console *c, bool on)
 static void rx_flush(struct console *c)
 {
 	struct virtqueue *vq = &c->vdev.vqs[CONS_RX];
+	unsigned int budget = VIRTIO_BUDGET(vq);
 	bool pushed = false;
 	int ret = 0;
 
-	while (dev_live(c) && vq->ready && c->pend_len > c->pend_off) {
+	/* Bounded: chains without room could be offered forever. */
+	while (dev_live(c) && vq->ready && c->pend_len > c->pend_off && budget--) {
 		size_t done = 0;
 
 		ret = vq_pop(vq, &c->elem);
@@ -109,20 +111,24 @@ static void cons_input(void *opaque)
 static void tx_drain(struct console *c)
 {
 	struct virtqueue *vq = &c->vdev.vqs[CONS_TX];
+	unsigned int budget = VIRTIO_BUDGET(vq);
 	bool pushed = false;
-	int ret;
+	int ret = 0;
 
 	do {
 		vq_disable_kicks(vq);
-		while ((ret = vq_pop(vq, &c->elem)) > 0) {
+		while (budget && (ret = vq_pop(vq, &c->elem)) > 0) {
 			for (unsigned int i = 0; i < c->elem.nr_out; i++)
 				chardev_write(c->cd, c->elem.iov[i].iov_base,
 					      c->elem.iov[i].iov_len);
 			c->tx_bytes += c->elem.out_len;
 			vq_push(vq, c->elem.head, 0);
 			pushed = true;
+			budget--;
 		}
-	} while (ret == 0 && vq_enable_kicks(vq));
+	} while (ret == 0 && budget && vq_enable_kicks(vq) && budget--);
+	if (ret >= 0 && !budget)
+		virtio_requeue(&c->vdev, CONS_TX);
 	if (ret < 0)
 		virtio_needs_reset(&c->vdev, vq->why_broken);
 	if (pushed)

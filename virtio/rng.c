@@ -57,6 +57,7 @@ static void rng_queue_notify(struct virtio_dev *vdev, unsigned int q)
 {
 	struct rng *r = vdev->priv;
 	struct virtqueue *vq = &vdev->vqs[0];
+	unsigned int budget = VIRTIO_BUDGET(vq);
 	bool pushed = false;
 	int ret = 0;
 
@@ -65,15 +66,18 @@ static void rng_queue_notify(struct virtio_dev *vdev, unsigned int q)
 		goto out;
 	do {
 		vq_disable_kicks(vq);
-		while ((ret = vq_pop(vq, &r->elem)) > 0) {
+		while (budget && (ret = vq_pop(vq, &r->elem)) > 0) {
 			size_t n = fill(&r->elem);
 
 			vq_push(vq, r->elem.head, n);
 			r->requests++;
 			r->bytes += n;
 			pushed = true;
+			budget--;
 		}
-	} while (ret == 0 && vq_enable_kicks(vq));
+	} while (ret == 0 && budget && vq_enable_kicks(vq) && budget--);
+	if (ret >= 0 && !budget)
+		virtio_requeue(vdev, 0);
 	if (ret < 0)
 		virtio_needs_reset(vdev, vq->why_broken);
 	/* One interrupt for the whole batch. */

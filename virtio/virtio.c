@@ -133,7 +133,7 @@ void virtio_notify(struct virtio_dev *vdev, unsigned int q)
 }
 
 /* Wake the I/O thread for queue @q as the guest's doorbell would. */
-static void kick_queue(struct virtio_dev *vdev, unsigned int q)
+void virtio_requeue(struct virtio_dev *vdev, unsigned int q)
 {
 	uint64_t one = 1;
 
@@ -164,7 +164,7 @@ void virtio_queue_enable(struct virtio_dev *vdev, unsigned int q)
 		return;
 	vdev->vqs[q].ready = true;
 	if ((virtio_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK) && start_queue(vdev, q))
-		kick_queue(vdev, q);
+		virtio_requeue(vdev, q);
 }
 
 void virtio_trapped_notify(struct virtio_dev *vdev, uint32_t q)
@@ -175,7 +175,7 @@ void virtio_trapped_notify(struct virtio_dev *vdev, uint32_t q)
 			virtio_needs_reset(vdev, "notify on a queue that is not set up");
 		return;
 	}
-	kick_queue(vdev, q);
+	virtio_requeue(vdev, q);
 }
 
 /* Lock held. The spec's device reset (2.4): everything back to power-on. */
@@ -234,7 +234,7 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status)
 		/* Buffers may have been queued (and kicked) before DRIVER_OK. */
 		for (unsigned int q = 0; q < vdev->nr_queues; q++)
 			if (vdev->vqs[q].ready)
-				kick_queue(vdev, q);
+				virtio_requeue(vdev, q);
 		return;
 	}
 	/* Keep NEEDS_RESET if the device set it meanwhile. */

@@ -99,6 +99,14 @@ bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit); /* neg
 
 /* Device side: after pushing used entries on queue @q, interrupt if due. */
 void virtio_notify(struct virtio_dev *vdev, unsigned int q);
+/*
+ * Serving a queue is bounded, so one busy or malicious queue cannot hold
+ * the I/O thread: a device model spends at most VIRTIO_BUDGET(vq) pops and
+ * re-checks per kick, then calls virtio_requeue() to come back after the
+ * other ready file descriptors had their turn.
+ */
+#define VIRTIO_BUDGET(vq) (4u * (vq)->size + 4)
+void virtio_requeue(struct virtio_dev *vdev, unsigned int q);
 /* The device's config space changed. */
 void virtio_config_changed(struct virtio_dev *vdev);
 /*

@@ -46,9 +46,15 @@ int vq_fail(struct virtqueue *vq, const char *why)
 	return -EIO;
 }
 
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen; /* both ranges are inside RAM: no wrap */
+}
+
 int vq_start(struct virtqueue *vq, const struct guest_mem *mem)
 {
 	uint16_t n = vq->size;
+	uint64_t desc_len, avail_len, used_len;
 
 	vq->desc = NULL;
 	vq->avail = NULL;
@@ -59,11 +65,19 @@ int vq_start(struct virtqueue *vq, const struct guest_mem *mem)
 	if ((vq->desc_gpa & 15) || (vq->avail_gpa & 1) || (vq->used_gpa & 3))
 		return -EINVAL;
 	/* Sizes include used_event / avail_event whether or not EVENT_IDX is on. */
-	vq->desc = mem_ptr(mem, vq->desc_gpa, sizeof(struct vring_desc) * n);
-	vq->avail = mem_ptr(mem, vq->avail_gpa, sizeof(struct vring_avail) + 2 * (n + 1));
-	vq->used = mem_ptr(mem, vq->used_gpa,
-			   sizeof(struct vring_used) + sizeof(struct vring_used_elem) * n + 2);
-	if (!vq->desc || !vq->avail || !vq->used) {
+	desc_len = sizeof(struct vring_desc) * n;
+	avail_len = sizeof(struct vring_avail) + 2 * (n + 1);
+	used_len = sizeof(struct vring_used) + sizeof(struct vring_used_elem) * n + 2;
+	vq->desc = mem_ptr(mem, vq->desc_gpa, desc_len);
+	vq->avail = mem_ptr(mem, vq->avail_gpa, avail_len);
+	vq->used = mem_ptr(mem, vq->used_gpa, used_len);
+	/*
+	 * The used ring is the only part we write: laid over the driver's
+	 * areas, our own writes would read back as new work, forever.
+	 */
+	if (!vq->desc || !vq->avail || !vq->used ||
+	    overlaps(vq->used_gpa, used_len, vq->avail_gpa, avail_len) ||
+	    overlaps(vq->used_gpa, used_len, vq->desc_gpa, desc_len)) {
 		vq->desc = NULL;
 		vq->avail = NULL;
 		vq->used = NULL;

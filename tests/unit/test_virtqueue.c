@@ -116,8 +116,19 @@ static void test_start_checks(void **state)
 	assert_int_equal(vq_start(&vq, &mem), -EINVAL);
 	vq.used_gpa = 0xfee00000; /* not RAM at all */
 	assert_int_equal(vq_start(&vq, &mem), -EINVAL);
+	/* The used ring laid over the avail ring or the table: our writes would be work. */
+	vq.used_gpa = AVAIL_GPA;
+	assert_int_equal(vq_start(&vq, &mem), -EINVAL);
+	vq.used_gpa = AVAIL_GPA - 4;
+	assert_int_equal(vq_start(&vq, &mem), -EINVAL);
+	vq.used_gpa = DESC_GPA + 16 * QSZ - 4;
+	assert_int_equal(vq_start(&vq, &mem), -EINVAL);
 	vq.used_gpa = USED_GPA;
 	assert_int_equal(vq_start(&vq, &mem), 0);
+	/* Touching but not overlapping is fine. */
+	vq.used_gpa = DESC_GPA + 16 * QSZ;
+	assert_int_equal(vq_start(&vq, &mem), 0);
+	vq.used_gpa = USED_GPA;
 }
 
 static void test_chain(void **state)
