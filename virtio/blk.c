@@ -65,57 +65,6 @@ struct vblk {
 
 static struct vblk *vblks[CONFIG_MAX_DISKS];
 
-/* [off, off + len) of @iov into @out; returns the count. */
-static unsigned int iov_sub(const struct iovec *iov, unsigned int cnt, uint64_t off, uint64_t len,
-			    struct iovec *out)
-{
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < cnt && len; i++) {
-		uint64_t l = iov[i].iov_len;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		l -= off;
-		if (l > len)
-			l = len;
-		out[n].iov_base = (uint8_t *)iov[i].iov_base + off;
-		out[n].iov_len = l;
-		n++;
-		len -= l;
-		off = 0;
-	}
-	return n;
-}
-
-static void iov_copy_out(const struct iovec *iov, unsigned int cnt, void *buf, uint64_t len)
-{
-	uint8_t *p = buf;
-
-	for (unsigned int i = 0; i < cnt && len; i++) {
-		uint64_t l = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		memcpy(p, iov[i].iov_base, l);
-		p += l;
-		len -= l;
-	}
-}
-
-static void iov_copy_in(const struct iovec *iov, unsigned int cnt, const void *buf, uint64_t len)
-{
-	const uint8_t *p = buf;
-
-	for (unsigned int i = 0; i < cnt && len; i++) {
-		uint64_t l = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		memcpy(iov[i].iov_base, p, l);
-		p += l;
-		len -= l;
-	}
-}
-
 /* io_lock held: the used entry, and an interrupt at the end of the batch. */
 static void finish(struct vblk *vb, unsigned int q, uint16_t head, uint8_t *status, uint8_t st,
 		   uint32_t used_len)
@@ -186,7 +135,7 @@ static bool handle(struct vblk *vb, unsigned int q, struct vq_elem *e)
 	if (!last->iov_len)
 		return false;
 	status = (uint8_t *)last->iov_base + last->iov_len - 1;
-	iov_copy_out(e->iov, e->nr_out, &hdr, sizeof(hdr));
+	iov_to_buf(e->iov, e->nr_out, 0, &hdr, sizeof(hdr));
 	type = le32toh(hdr.type);
 	sector = le64toh(hdr.sector);
 	data_out = e->out_len - sizeof(hdr);
@@ -216,7 +165,7 @@ static bool handle(struct vblk *vb, unsigned int q, struct vq_elem *e)
 		if (data_in % SECTOR || sector > cap || data_in / SECTOR > cap - sector)
 			goto ioerr;
 		r->br.op = BLK_READ;
-		r->br.iovcnt = iov_sub(in, e->nr_in, 0, data_in, r->iov);
+		r->br.iovcnt = iov_slice(in, e->nr_in, 0, data_in, r->iov, e->nr_in);
 		r->br.len = data_in;
 		r->used_len = (uint32_t)data_in;
 		break;
@@ -225,16 +174,15 @@ static bool handle(struct vblk *vb, unsigned int q, struct vq_elem *e)
 		    blk_readonly(vb->blk))
 			goto ioerr;
 		r->br.op = BLK_WRITE;
-		r->br.iovcnt = iov_sub(e->iov, e->nr_out, sizeof(hdr), data_out, r->iov);
+		r->br.iovcnt =
+			iov_slice(e->iov, e->nr_out, sizeof(hdr), data_out, r->iov, e->nr_out);
 		r->br.len = data_out;
 		break;
 	case VIRTIO_BLK_T_FLUSH: r->br.op = BLK_FLUSH; break;
 	case VIRTIO_BLK_T_GET_ID: {
-		struct iovec *v = r->iov;
-		unsigned int n = iov_sub(in, e->nr_in, 0, data_in, v);
 		uint64_t len = data_in < VIRTIO_BLK_ID_BYTES ? data_in : VIRTIO_BLK_ID_BYTES;
 
-		iov_copy_in(v, n, vb->serial, len);
+		iov_from_buf(in, e->nr_in, 0, vb->serial, len);
 		finish(vb, q, e->head, status, VIRTIO_BLK_S_OK, (uint32_t)len);
 		free(r);
 		return true;
@@ -250,12 +198,7 @@ static bool handle(struct vblk *vb, unsigned int q, struct vq_elem *e)
 		/* One segment (max_discard_seg = max_write_zeroes_seg = 1). */
 		if (data_out != sizeof(dz))
 			goto unsupp;
-		{
-			struct iovec v[4];
-			unsigned int n = iov_sub(e->iov, e->nr_out, sizeof(hdr), sizeof(dz), v);
-
-			iov_copy_out(v, n, &dz, sizeof(dz));
-		}
+		iov_to_buf(e->iov, e->nr_out, sizeof(hdr), &dz, sizeof(dz));
 		sector = le64toh(dz.sector);
 		num = le32toh(dz.num_sectors);
 		flags = le32toh(dz.flags);

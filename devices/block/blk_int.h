@@ -119,15 +119,7 @@ int file_pwritev(struct bimg *img, const struct iovec *iov, unsigned int cnt, ui
 int file_pread(struct bimg *img, void *buf, uint64_t len, uint64_t off);
 int file_pwrite(struct bimg *img, const void *buf, uint64_t len, uint64_t off);
 
-/* iovec helpers. */
-uint64_t iov_size(const struct iovec *iov, unsigned int cnt);
-/* Sub-vector [off, off + len) of @iov into @out (at most @max entries); count. */
-unsigned int iov_slice(const struct iovec *iov, unsigned int cnt, uint64_t off, uint64_t len,
-		       struct iovec *out, unsigned int max);
-void iov_memset(const struct iovec *iov, unsigned int cnt, uint64_t off, int c, uint64_t len);
-void iov_to_buf(const struct iovec *iov, unsigned int cnt, uint64_t off, void *buf, uint64_t len);
-void iov_from_buf(const struct iovec *iov, unsigned int cnt, uint64_t off, const void *buf,
-		  uint64_t len);
+/* iovec helpers: see block.h. */
 
 /* qcow2.c */
 bool qcow2_probe(const uint8_t *hdr, size_t len);

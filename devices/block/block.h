@@ -89,4 +89,17 @@ int blk_open_disks(const struct config *c);
 struct blk *blk_disk(unsigned int i);
 void blk_close_disks(void);
 
+/*
+ * iovec helpers, for front ends too: each walks only [off, off + len) of
+ * @iov and stops at its end; @out never gets more than @max entries.
+ */
+uint64_t iov_size(const struct iovec *iov, unsigned int cnt);
+/* Sub-vector [off, off + len) of @iov into @out (at most @max entries); count. */
+unsigned int iov_slice(const struct iovec *iov, unsigned int cnt, uint64_t off, uint64_t len,
+		       struct iovec *out, unsigned int max);
+void iov_memset(const struct iovec *iov, unsigned int cnt, uint64_t off, int c, uint64_t len);
+void iov_to_buf(const struct iovec *iov, unsigned int cnt, uint64_t off, void *buf, uint64_t len);
+void iov_from_buf(const struct iovec *iov, unsigned int cnt, uint64_t off, const void *buf,
+		  uint64_t len);
+
 #endif
