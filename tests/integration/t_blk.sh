@@ -79,7 +79,7 @@ vblk_vmm() {
 		expect_status 3
 		expect_vblk_lines "$WORK/$name" "$tr"
 		expect_grep "disk: .*, raw, aio=${4:-io_uring}" "$WORK/$name"
-		expect_grep "requests: in 5, out 3, flush 1, get-id 1, discard 1, write-zeroes 1" \
+		expect_grep "requests: in 5, out 3, flush 1, get-id 1, discard 2, write-zeroes 1" \
 			"$WORK/$name"
 		expect_image "$WORK/$name.img" "$WORK/expect.wz"
 		end_check "$WORK/$name"

@@ -280,6 +280,17 @@ void kit_main(void)
 		st = request(VIRTIO_BLK_T_DISCARD, 0, &b, 1, false, NULL);
 		if (st != VIRTIO_BLK_S_OK)
 			kit_fail("vblk: discard: status %d", st);
+		/* The same segment cut into six buffers (five 1-byte ones). */
+		{
+			uint8_t *p = (uint8_t *)&dz;
+			struct kv_buf cut[6] = { { p, 1 },     { p + 1, 1 },
+						 { p + 2, 1 }, { p + 3, 1 },
+						 { p + 4, 1 }, { p + 5, sizeof(dz) - 5 } };
+
+			st = request(VIRTIO_BLK_T_DISCARD, 0, cut, 6, false, NULL);
+			if (st != VIRTIO_BLK_S_OK)
+				kit_fail("vblk: discard in six buffers: status %d", st);
+		}
 		kit_printf("KIT: vblk discard ok\n");
 	}
 
