@@ -210,6 +210,12 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status)
 	}
 	/* NEEDS_RESET is the device's: the driver can neither set nor clear it. */
 	status &= ~VIRTIO_CONFIG_S_NEEDS_RESET;
+	/*
+	 * Only a reset clears bits (2.1.2): dropping DRIVER_OK would let the
+	 * driver rewrite a started queue's size and rings (virtio-mmio
+	 * QueueReady 0) under requests in flight, and activate twice.
+	 */
+	status |= old & ~VIRTIO_CONFIG_S_NEEDS_RESET;
 	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !features_ok(vdev))
 		status &= ~VIRTIO_CONFIG_S_FEATURES_OK; /* 3.1.1: refused */

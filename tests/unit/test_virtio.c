@@ -233,6 +233,25 @@ static void test_bad_ring(void **state)
 	assert_true(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
+/* Only a reset clears status bits: no second activate, no queue rewrite. */
+static void test_status_bits_stay(void **state)
+{
+	assert_true(negotiate(0, 1) & VIRTIO_CONFIG_S_FEATURES_OK);
+	queue(0, 0x1000, 0x2000, 0x3000);
+	wr(VIRTIO_MMIO_STATUS, 0xf);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	assert_int_equal(rd(VIRTIO_MMIO_STATUS), 0xf);
+	/* A started queue cannot be taken down and resized. */
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(VIRTIO_MMIO_QUEUE_READY, 0);
+	assert_int_equal(rd(VIRTIO_MMIO_QUEUE_READY), 1);
+	wr(VIRTIO_MMIO_QUEUE_NUM, 0);
+	assert_int_equal(vdev.vqs[0].size, 8);
+	wr(VIRTIO_MMIO_STATUS, 0xf);
+	assert_int_equal(activations, 1);
+	assert_false(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
 static void test_driver_ok_without_features_ok(void **state)
 {
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
@@ -332,9 +351,11 @@ static void test_dsdt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_identity),	  T(test_features),  T(test_driver_ok_and_kick),
-		T(test_bad_notify_index), T(test_bad_ring),  T(test_driver_ok_without_features_ok),
-		T(test_activate_fails),	  T(test_interrupt), T(test_dsdt),
+		T(test_identity),	    T(test_features),
+		T(test_driver_ok_and_kick), T(test_bad_notify_index),
+		T(test_bad_ring),	    T(test_driver_ok_without_features_ok),
+		T(test_activate_fails),	    T(test_interrupt),
+		T(test_status_bits_stay),   T(test_dsdt),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
