@@ -55,9 +55,12 @@ int vq_start(struct virtqueue *vq, const struct guest_mem *mem)
 {
 	uint16_t n = vq->size;
 	uint64_t desc_len, avail_len, used_len;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
 
+	__atomic_store_n(&vq->avail, NULL, __ATOMIC_RELEASE);
 	vq->desc = NULL;
-	vq->avail = NULL;
 	vq->used = NULL;
 	if (!n || n > VQ_MAX_SIZE || (n & (n - 1)))
 		return -EINVAL;
@@ -68,22 +71,20 @@ int vq_start(struct virtqueue *vq, const struct guest_mem *mem)
 	desc_len = sizeof(struct vring_desc) * n;
 	avail_len = sizeof(struct vring_avail) + 2 * (n + 1);
 	used_len = sizeof(struct vring_used) + sizeof(struct vring_used_elem) * n + 2;
-	vq->desc = mem_ptr(mem, vq->desc_gpa, desc_len);
-	vq->avail = mem_ptr(mem, vq->avail_gpa, avail_len);
-	vq->used = mem_ptr(mem, vq->used_gpa, used_len);
+	desc = mem_ptr(mem, vq->desc_gpa, desc_len);
+	avail = mem_ptr(mem, vq->avail_gpa, avail_len);
+	used = mem_ptr(mem, vq->used_gpa, used_len);
 	/*
 	 * The used ring is the only part we write: laid over the driver's
 	 * areas, our own writes would read back as new work, forever.
 	 */
-	if (!vq->desc || !vq->avail || !vq->used ||
+	if (!desc || !avail || !used ||
 	    overlaps(vq->used_gpa, used_len, vq->avail_gpa, avail_len) ||
-	    overlaps(vq->used_gpa, used_len, vq->desc_gpa, desc_len)) {
-		vq->desc = NULL;
-		vq->avail = NULL;
-		vq->used = NULL;
+	    overlaps(vq->used_gpa, used_len, vq->desc_gpa, desc_len))
 		return -EINVAL;
-	}
 	vq->mem = mem;
+	vq->desc = desc;
+	vq->used = used;
 	vq->last_avail = 0;
 	vq->used_idx = 0; /* both indices start at 0 after a reset (2.7.6, 2.7.8) */
 	vq->signalled_used = vq->used_idx;
@@ -91,6 +92,12 @@ int vq_start(struct virtqueue *vq, const struct guest_mem *mem)
 	vq->kicks_off = false;
 	vq->broken = false;
 	vq->why_broken = NULL;
+	/*
+	 * Published last: a device handler on the I/O thread (a tap event)
+	 * may look at a queue the driver enables after DRIVER_OK, and must
+	 * never see the avail ring without the rest.
+	 */
+	__atomic_store_n(&vq->avail, avail, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -173,7 +180,7 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 
 	if (vq->broken)
 		return -EIO;
-	if (!vq->avail)
+	if (!__atomic_load_n(&vq->avail, __ATOMIC_ACQUIRE))
 		return vq_fail(vq, "queue used before it was started");
 	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
 	if ((uint16_t)(avail_idx - vq->last_avail) > size)
