@@ -14,8 +14,10 @@
  * (RX: new buffers; TX: new frames), and an eventfd that resumes TX after
  * a full batch so one busy guest cannot starve the loop. n->lock keeps
  * that work apart from activate/reset, which come from vCPU threads with
- * vdev->lock held; interrupts and DEVICE_NEEDS_RESET are raised after
- * n->lock is dropped, so the core may take vdev->lock meanwhile.
+ * vdev->lock held; interrupts and DEVICE_NEEDS_RESET are raised before
+ * n->lock is dropped: once it is, a reset may clear the rings that
+ * virtio_notify() reads (the transports' interrupt paths take only their
+ * own locks, never vdev->lock).
  *
  * RX: chains are popped until they hold the largest frame the tap may
  * produce (with MRG_RXBUF; without it, one chain per frame), the tap reads
@@ -402,8 +404,8 @@ static void net_tap_event(void *opaque, uint32_t events)
 		if ((events & EPOLLIN) && !n->rx_wait && net_running(n))
 			net_rx(n, &a);
 	}
-	pthread_mutex_unlock(&n->lock);
 	net_after(n, &a);
+	pthread_mutex_unlock(&n->lock);
 }
 
 static void net_tx_more(void *opaque, uint32_t events)
@@ -417,8 +419,8 @@ static void net_tx_more(void *opaque, uint32_t events)
 	pthread_mutex_lock(&n->lock);
 	if (net_running(n) && !n->tx_wait)
 		net_tx(n, &a);
-	pthread_mutex_unlock(&n->lock);
 	net_after(n, &a);
+	pthread_mutex_unlock(&n->lock);
 }
 
 static void net_queue_notify(struct virtio_dev *vdev, unsigned int q)
@@ -439,8 +441,8 @@ static void net_queue_notify(struct virtio_dev *vdev, unsigned int q)
 	} else if (net_running(n) && q == NET_TXQ && !n->tx_wait) {
 		net_tx(n, &a);
 	}
-	pthread_mutex_unlock(&n->lock);
 	net_after(n, &a);
+	pthread_mutex_unlock(&n->lock);
 }
 
 /* The tap's MTU (in this network namespace), or 1500. */
