@@ -61,7 +61,9 @@
 #define MAX_REFTABLE_BYTES   (8ULL << 20)  /* QCOW_MAX_REFTABLE_SIZE */
 #define META_CHUNK	     512
 #define L2_CACHE	     16
-#define RB_CACHE	     4
+/* Clusters past the end of the file already counted (a crash's leaks): more is a bad image. */
+#define MAX_ALLOC_SKIP (1ULL << 20)
+#define RB_CACHE       4
 
 enum cluster_kind { CL_UNALLOC, CL_ZERO, CL_NORMAL, CL_COMPRESSED };
 
@@ -242,6 +244,7 @@ static void rc_set(const struct qcow2 *q, uint8_t *rb, uint64_t i, uint64_t v, u
 static int alloc_cluster(struct bimg *img, uint64_t *out)
 {
 	struct qcow2 *q = img->q;
+	uint64_t skipped = 0;
 	int ret;
 
 	for (;;) {
@@ -281,8 +284,12 @@ static int alloc_cluster(struct bimg *img, uint64_t *out)
 		if (ret)
 			return ret;
 		q->next_free = h + q->cs;
-		if (rc_get(q, rb, idx))
+		if (rc_get(q, rb, idx)) {
+			/* An image whose refcount blocks say "used" everywhere: no hang. */
+			if (++skipped > MAX_ALLOC_SKIP)
+				return -EIO;
 			continue; /* counted already (leaked by a crash): skip */
+		}
 		rc_set(q, rb, idx, 1, &boff, &blen);
 		ret = meta_write(img, rb, rb_off, boff, blen);
 		if (ret) {

@@ -658,6 +658,38 @@ static void test_qcow2_malformed(void **s)
 	}
 }
 
+/*
+ * Every refcount table entry names one refcount block that says "used"
+ * for every cluster: allocation must give up, not scan 2^39 clusters.
+ */
+static void test_qcow2_refcounts_all_used(void **s)
+{
+	char path[128];
+	uint64_t rt_off, rb_be, cs = 2 * MiB;
+	uint8_t *buf = malloc(cs), *w = calloc(1, 4096);
+	struct blk *b;
+	int fd;
+
+	SKIP_NO_QEMU_IMG();
+	snprintf(path, sizeof(path), "%s/allused.qcow2", dir);
+	sh("qemu-img create -q -f qcow2 -o cluster_size=2M,refcount_bits=8 %s 64M", path);
+	fd = open(path, O_RDWR);
+	assert_int_equal(pread(fd, &rt_off, 8, 48), 8);
+	rt_off = be64toh(rt_off);
+	assert_int_equal(pread(fd, &rb_be, 8, (off_t)rt_off), 8);
+	memset(buf, 0xff, cs);
+	assert_int_equal(pwrite(fd, buf, cs, (off_t)be64toh(rb_be)), (ssize_t)cs);
+	for (uint64_t i = 0; i < cs / 8; i++)
+		memcpy(buf + 8 * i, &rb_be, 8);
+	assert_int_equal(pwrite(fd, buf, cs, (off_t)rt_off), (ssize_t)cs);
+	close(fd);
+	b = open_img(path, DISK_FMT_AUTO, DISK_AIO_THREADS, DISK_CACHE_WRITEBACK, false);
+	assert_int_equal(run(b, BLK_WRITE, 0, w, 4096), -EIO);
+	blk_close(b);
+	free(buf);
+	free(w);
+}
+
 static void test_stats(void **s)
 {
 	char path[128];
@@ -724,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_qcow2_compressed),
 		cmocka_unit_test(test_qcow2_forced_raw),
 		cmocka_unit_test(test_qcow2_malformed),
+		cmocka_unit_test(test_qcow2_refcounts_all_used),
 	};
 
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);
