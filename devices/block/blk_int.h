@@ -27,6 +27,7 @@
 #define BLK_MEM_ALIGN	 4096 /* O_DIRECT buffers: safe on every host */
 #define BLK_MAX_BACKING	 8    /* backing chain depth */
 #define BLK_POOL_THREADS 4
+#define BLK_BOUNCE_MAX	 (1ULL << 20) /* O_DIRECT copies of unaligned guest buffers, per piece */
 
 struct qcow2;
 

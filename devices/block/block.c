@@ -285,18 +285,14 @@ void blk_submit(struct blk *b, struct blk_req *req)
 			    req->iov[i].iov_len % BLK_SECTOR)
 				ok = false;
 		if (!ok) {
-			if (posix_memalign(&io->bounce, BLK_MEM_ALIGN, req->len)) {
-				io->bounce = NULL;
-				io->result = -ENOMEM;
-				blk_pool_submit(b, io);
-				return;
-			}
-			if (req->op == BLK_WRITE)
-				iov_to_buf(req->iov, req->iovcnt, 0, io->bounce, req->len);
-			io->biov.iov_base = io->bounce;
-			io->biov.iov_len = req->len;
-			io->iov = &io->biov;
-			io->iovcnt = 1;
+			/*
+			 * The pool copies through 1 MiB pieces (image.c): a
+			 * whole-request copy here would be as large as the guest
+			 * likes, for each request in flight.
+			 */
+			io->sync = true;
+			blk_pool_submit(b, io);
+			return;
 		}
 	}
 	pthread_mutex_lock(&b->submit_lock);

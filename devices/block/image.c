@@ -95,44 +95,13 @@ static bool iov_aligned(const struct iovec *iov, unsigned int cnt)
 }
 
 /* preadv/pwritev until done; reads past EOF give zeros. */
-static int file_rw(struct bimg *img, bool write, const struct iovec *iov, unsigned int cnt,
-		   uint64_t off)
+static int file_rw_plain(struct bimg *img, bool write, const struct iovec *iov, unsigned int cnt,
+			 uint64_t off)
 {
 	uint64_t len = iov_size(iov, cnt), done = 0;
 	struct iovec stack[16], *tmp = stack;
 	int ret = 0;
 
-	if (img->direct && (!iov_aligned(iov, cnt) || off % BLK_SECTOR)) {
-		/* O_DIRECT wants aligned memory: go through an aligned copy. */
-		uint64_t blen = (len + BLK_SECTOR - 1) & ~(uint64_t)(BLK_SECTOR - 1);
-		struct iovec b;
-		void *buf;
-
-		if (posix_memalign(&buf, BLK_MEM_ALIGN, blen ? blen : BLK_SECTOR))
-			return -ENOMEM;
-		/* Reads may round up to whole sectors; writes must be whole. */
-		b.iov_base = buf;
-		b.iov_len = write ? len : blen;
-		if (write)
-			iov_to_buf(iov, cnt, 0, buf, len);
-		else
-			memset(buf, 0, blen);
-		if (write && len % BLK_SECTOR) {
-			free(buf);
-			return -EINVAL;
-		}
-		{
-			bool d = img->direct;
-
-			img->direct = false; /* the copy is aligned: no recursion */
-			ret = file_rw(img, write, &b, 1, off);
-			img->direct = d;
-		}
-		if (!ret && !write)
-			iov_from_buf(iov, cnt, 0, buf, len);
-		free(buf);
-		return ret;
-	}
 	if (cnt > 16) {
 		tmp = malloc(cnt * sizeof(*tmp));
 		if (!tmp)
@@ -161,6 +130,40 @@ static int file_rw(struct bimg *img, bool write, const struct iovec *iov, unsign
 	}
 	if (tmp != stack)
 		free(tmp);
+	return ret;
+}
+
+static int file_rw(struct bimg *img, bool write, const struct iovec *iov, unsigned int cnt,
+		   uint64_t off)
+{
+	uint64_t len = iov_size(iov, cnt), done, n;
+	struct iovec b;
+	void *buf;
+	int ret = 0;
+
+	if (!img->direct || (iov_aligned(iov, cnt) && !(off % BLK_SECTOR)))
+		return file_rw_plain(img, write, iov, cnt, off);
+	/*
+	 * O_DIRECT wants aligned memory: go through an aligned copy, a piece
+	 * at a time, since the guest chooses the length (up to the disk's).
+	 */
+	if (write && len % BLK_SECTOR)
+		return -EINVAL; /* reads may round up to whole sectors; writes must be whole */
+	if (posix_memalign(&buf, BLK_MEM_ALIGN, BLK_BOUNCE_MAX))
+		return -ENOMEM;
+	for (done = 0; done < len && !ret; done += n) {
+		n = len - done < BLK_BOUNCE_MAX ? len - done : BLK_BOUNCE_MAX;
+		b.iov_base = buf;
+		b.iov_len = write ? n : (n + BLK_SECTOR - 1) & ~(uint64_t)(BLK_SECTOR - 1);
+		if (write)
+			iov_to_buf(iov, cnt, done, buf, n);
+		else
+			memset(buf, 0, b.iov_len);
+		ret = file_rw_plain(img, write, &b, 1, off + done);
+		if (!ret && !write)
+			iov_from_buf(iov, cnt, done, buf, n);
+	}
+	free(buf);
 	return ret;
 }
 

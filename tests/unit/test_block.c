@@ -172,6 +172,19 @@ static void raw_case(enum disk_aio aio, enum disk_cache cache)
 	assert_memory_equal(r + 3 + 512, w, 4096);
 	assert_true(all(r + 3, 512, 0));
 
+	/* Unaligned and longer than one O_DIRECT bounce piece (1 MiB). */
+	{
+		uint8_t *bw = malloc(3 * MiB + 1024 + 1), *br = malloc(3 * MiB + 1024 + 3);
+
+		fill(bw + 1, 3 * MiB + 1024, 5);
+		assert_int_equal(run(b, BLK_WRITE, 4 * MiB, bw + 1, 3 * MiB + 1024), 0);
+		memset(br, 0, 3 * MiB + 1024 + 3);
+		assert_int_equal(run(b, BLK_READ, 4 * MiB, br + 3, 3 * MiB + 1024), 0);
+		assert_memory_equal(br + 3, bw + 1, 3 * MiB + 1024);
+		free(bw);
+		free(br);
+	}
+
 	/* Discard and write-zeroes read back as zeros. */
 	assert_int_equal(run(b, BLK_DISCARD, 3 * MiB, NULL, 64 * 1024), 0);
 	assert_int_equal(run(b, BLK_READ, 3 * MiB, r, 64 * 1024), 0);
