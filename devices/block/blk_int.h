@@ -40,6 +40,7 @@ struct bimg {
 	enum disk_format fmt;
 	uint64_t size;	      /* virtual size in bytes */
 	struct qcow2 *q;      /* qcow2 state, NULL for raw */
+	bool probed;	      /* raw because no qcow2 magic was found (no format=) */
 	pthread_mutex_t lock; /* qcow2: one request at a time */
 };
 

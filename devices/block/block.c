@@ -271,8 +271,12 @@ void blk_submit(struct blk *b, struct blk_req *req)
 		return;
 	}
 	if (b->img->q || req->op == BLK_DISCARD || req->op == BLK_WRITE_ZEROES ||
-	    b->be == &blk_threads_ops) {
-		/* Synchronous on the pool (image code bounces for O_DIRECT itself). */
+	    b->be == &blk_threads_ops ||
+	    (b->img->probed && req->op == BLK_WRITE && req->offset < BLK_SECTOR)) {
+		/*
+		 * Synchronous on the pool (image code bounces for O_DIRECT
+		 * itself, and checks sector 0 of a probed raw image).
+		 */
 		io->sync = true;
 		blk_pool_submit(b, io);
 		return;

@@ -212,12 +212,46 @@ static int write_zeros(struct bimg *img, uint64_t off, uint64_t len)
 	return ret;
 }
 
+/*
+ * A write at 0 to a raw image found by probing: its first sector must not
+ * become a qcow2 header, or the next start would open the guest's data as
+ * qcow2, with a backing file of the guest's choosing (any host file or
+ * device, read through to the guest). The sector is checked and written
+ * from our own copy, so another vCPU cannot change it in between.
+ */
+static int raw_write_probed(struct bimg *img, const struct iovec *iov, unsigned int iovcnt,
+			    uint64_t len)
+{
+	uint8_t sec[BLK_SECTOR];
+	struct iovec head = { sec, sizeof(sec) }, *rest;
+	unsigned int n;
+	int ret;
+
+	if (len < sizeof(sec))
+		return len ? -EINVAL : 0;
+	iov_to_buf(iov, iovcnt, 0, sec, sizeof(sec));
+	if (qcow2_probe(sec, sizeof(sec)))
+		return -EPERM;
+	rest = calloc(iovcnt, sizeof(*rest));
+	if (!rest)
+		return -ENOMEM;
+	n = iov_slice(iov, iovcnt, sizeof(sec), len - sizeof(sec), rest, iovcnt);
+	ret = file_pwritev(img, &head, 1, 0);
+	if (!ret && n)
+		ret = file_pwritev(img, rest, n, sizeof(sec));
+	free(rest);
+	return ret;
+}
+
 static int raw_exec(struct bimg *img, enum blk_op op, uint64_t off, uint64_t len,
 		    const struct iovec *iov, unsigned int iovcnt)
 {
 	switch (op) {
 	case BLK_READ: return file_preadv(img, iov, iovcnt, off);
-	case BLK_WRITE: return file_pwritev(img, iov, iovcnt, off);
+	case BLK_WRITE:
+		if (img->probed && off < BLK_SECTOR)
+			return raw_write_probed(img, iov, iovcnt, len);
+		return file_pwritev(img, iov, iovcnt, off);
 	case BLK_FLUSH: return fdatasync(img->fd) < 0 ? -errno : 0;
 	case BLK_DISCARD:
 		/* Advisory: where the file system cannot punch holes, do nothing. */
@@ -334,8 +368,10 @@ struct bimg *img_open(const char *path, enum disk_format fmt, bool readonly, boo
 		snprintf(err, errlen, "'%s': %s", path, strerror(-ret));
 		goto fail;
 	}
-	if (fmt == DISK_FMT_AUTO)
+	if (fmt == DISK_FMT_AUTO) {
 		fmt = qcow2_probe(hdr, (size_t)n) ? DISK_FMT_QCOW2 : DISK_FMT_RAW;
+		img->probed = fmt == DISK_FMT_RAW;
+	}
 	img->fmt = fmt;
 	if (fmt == DISK_FMT_QCOW2) {
 		if (!qcow2_probe(hdr, (size_t)n)) {

@@ -703,6 +703,45 @@ static void test_qcow2_refcounts_all_used(void **s)
 	free(w);
 }
 
+/* A probed raw image: the guest cannot make it a qcow2 image (with a backing file). */
+static void test_raw_probed_sector0(void **s)
+{
+	static const enum disk_aio aios[] = { DISK_AIO_IO_URING, DISK_AIO_NATIVE,
+					      DISK_AIO_THREADS };
+	char path[128];
+	uint8_t *w = NULL, *r;
+	struct blk *b;
+
+	assert_int_equal(posix_memalign((void **)&w, 4096, 8192), 0);
+	r = malloc(8192);
+	snprintf(path, sizeof(path), "%s/probed.img", dir);
+	sh("truncate -s 1M %s", path);
+	for (unsigned int i = 0; i < 3; i++) {
+		b = open_img(path, DISK_FMT_AUTO, aios[i],
+			     i ? DISK_CACHE_NONE : DISK_CACHE_WRITEBACK, false);
+		assert_string_equal(blk_format_name(b), "raw");
+		fill(w, 8192, 20 + i);
+		memcpy(w, "QFI\xfb", 4);
+		assert_int_equal(run(b, BLK_WRITE, 0, w, 8192), -EPERM);
+		memcpy(w + 4097, "QFI\xfb", 4); /* unaligned: bounced with cache=none */
+		assert_int_equal(run(b, BLK_WRITE, 0, w + 4097, 512), -EPERM);
+		/* Elsewhere, or anything else at 0: written. */
+		assert_int_equal(run(b, BLK_WRITE, 4096, w, 4096), 0);
+		w[0] = 'X';
+		assert_int_equal(run(b, BLK_WRITE, 0, w, 8192), 0);
+		assert_int_equal(run(b, BLK_READ, 0, r, 8192), 0);
+		assert_memory_equal(r, w, 8192);
+		blk_close(b);
+	}
+	/* format=raw says what it is: then sector 0 is the guest's. */
+	b = open_img(path, DISK_FMT_RAW, DISK_AIO_IO_URING, DISK_CACHE_WRITEBACK, false);
+	memcpy(w, "QFI\xfb", 4);
+	assert_int_equal(run(b, BLK_WRITE, 0, w, 512), 0);
+	blk_close(b);
+	free(w);
+	free(r);
+}
+
 static void test_stats(void **s)
 {
 	char path[128];
@@ -758,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_raw_probed_sector0),
 		cmocka_unit_test(test_qcow2_uring),
 		cmocka_unit_test(test_qcow2_native_direct),
 		cmocka_unit_test(test_qcow2_threads),
