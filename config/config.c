@@ -289,8 +289,13 @@ static int disk_item(struct config *c, struct disk_opts *d, const struct subopt 
 {
 	const char *v = o->val;
 
-	if (!strcmp(o->name, "readonly"))
-		return v && parse_bool(v, &d->readonly) ? -1 : (d->readonly = !v || d->readonly, 0);
+	if (!strcmp(o->name, "readonly")) {
+		if (!v) { /* a bare "readonly" */
+			d->readonly = true;
+			return 0;
+		}
+		return parse_bool(v, &d->readonly);
+	}
 	if (!v)
 		return -1;
 	if (!strcmp(o->name, "file") && *v)

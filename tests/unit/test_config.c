@@ -202,12 +202,81 @@ static void test_config_recursion(void **state)
 	unlink(path);
 }
 
+/* --disk, --net, --console, --rng, --virtio-transport: every sub-option. */
+static void test_virtio_devices(void **state)
+{
+	struct config c = { 0 };
+
+	assert_int_equal(
+		parse(&c, ARGV("--kernel", "bz", "--disk",
+			       "file=a.img,format=qcow2,readonly,cache=none,aio=native,"
+			       "serial=ABC-123,transport=mmio",
+			       "--disk", "file=b.img", "--net", "tap=tap0,mac=52:54:00:aa:bb:cc",
+			       "--net", "tap=tap1,transport=pci", "--console", "virtio", "--rng",
+			       "--virtio-transport", "mmio")),
+		0);
+	assert_int_equal(c.nr_disks, 2);
+	assert_string_equal(c.disks[0].file, "a.img");
+	assert_int_equal(c.disks[0].format, DISK_FMT_QCOW2);
+	assert_true(c.disks[0].readonly);
+	assert_int_equal(c.disks[0].cache, DISK_CACHE_NONE);
+	assert_int_equal(c.disks[0].aio, DISK_AIO_NATIVE);
+	assert_string_equal(c.disks[0].serial, "ABC-123");
+	assert_int_equal(c.disks[0].transport, VT_MMIO);
+	assert_string_equal(c.disks[1].file, "b.img");
+	assert_int_equal(c.disks[1].format, DISK_FMT_AUTO);
+	assert_false(c.disks[1].readonly);
+	assert_int_equal(c.disks[1].aio, DISK_AIO_IO_URING);
+	assert_int_equal(config_transport(&c, c.disks[1].transport), VT_MMIO);
+	assert_int_equal(c.nr_nets, 2);
+	assert_string_equal(c.nets[0].tap, "tap0");
+	assert_true(c.nets[0].mac_set);
+	assert_memory_equal(c.nets[0].mac, ((uint8_t[]){ 0x52, 0x54, 0, 0xaa, 0xbb, 0xcc }), 6);
+	assert_false(c.nets[1].mac_set);
+	assert_true(c.virtio_console);
+	assert_true(c.rng);
+	assert_int_equal(parse(&c, ARGV("--kernel", "bz", "--disk", "file=a,readonly=off", "--disk",
+					"file=b,readonly=yes")),
+			 0);
+	assert_false(c.disks[0].readonly);
+	assert_true(c.disks[1].readonly);
+	assert_int_equal(config_transport(&c, c.nets[1].transport), VT_PCI);
+	config_free(&c);
+}
+
+static void test_bad_virtio_devices(void **state)
+{
+	expect_error(ARGV("--kernel", "bz", "--disk", "a.img"), "'a.img'");
+	expect_error(ARGV("--kernel", "bz", "--disk", "format=raw"), "no file=PATH");
+	expect_error(ARGV("--kernel", "bz", "--disk", "file=a,format=vmdk"), "'format=vmdk'");
+	expect_error(ARGV("--kernel", "bz", "--disk", "file=a,aio=posix"), "'aio=posix'");
+	expect_error(ARGV("--kernel", "bz", "--disk", "file=a,cache=unsafe"), "'cache=unsafe'");
+	expect_error(ARGV("--kernel", "bz", "--disk", "file=a,serial=123456789012345678901"),
+		     "serial=");
+	expect_error(ARGV("--kernel", "bz", "--disk", "file=a,transport=isa"), "'transport=isa'");
+	expect_error(ARGV("--kernel", "bz", "--disk", "file="), "'file='");
+	expect_error(ARGV("--kernel", "bz", "--net", "mac=52:54:00:12:34:56"), "no tap=NAME");
+	expect_error(ARGV("--kernel", "bz", "--net", "tap=t,mac=01:00:5e:00:00:01"),
+		     "'mac=01:00:5e:00:00:01'");
+	expect_error(ARGV("--kernel", "bz", "--net", "tap=t,mac=52:54:00:12:34"),
+		     "'mac=52:54:00:12:34'");
+	expect_error(ARGV("--kernel", "bz", "--net", "tap=a-name-far-too-long"), "tap=");
+	expect_error(ARGV("--kernel", "bz", "--console", "serial"), "expected virtio");
+	expect_error(ARGV("--kernel", "bz", "--disk", "file=a,readonly=maybe"), "'readonly=maybe'");
+	expect_error(ARGV("--kernel", "bz", "--virtio-transport", "ccw"), "expected pci or mmio");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_and_flags), cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_bad_flags),	   cmocka_unit_test(test_help_version),
-		cmocka_unit_test(test_config_file),	   cmocka_unit_test(test_config_recursion),
+		cmocka_unit_test(test_defaults_and_flags),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_virtio_devices),
+		cmocka_unit_test(test_bad_virtio_devices),
+		cmocka_unit_test(test_bad_flags),
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_config_recursion),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
