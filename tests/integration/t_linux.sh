@@ -10,6 +10,7 @@
 # took longer than 10 minutes, the 2-vCPU boot is skipped unless
 # VMM_TEST_LINUX_SMP=1. QEMU (TCG: its KVM cannot run this kernel on such a
 # host) boots the same files as the oracle for the guest itself.
+own_work=${WORK:+no} # set: run.sh's $WORK, which must outlive this script
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -24,7 +25,8 @@ one_cpu_ms=
 # The tap lives in a network namespace of the test's own; nothing is sent.
 NS=vmmlinux$$
 if ip netns add "$NS" 2>/dev/null; then
-	trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$WORK"' EXIT
+	# Only the namespace: $WORK belongs to run.sh when it runs us.
+	trap 'ip netns del "$NS" 2>/dev/null; [ -n "$own_work" ] || rm -rf "$WORK"' EXIT
 	ip netns exec "$NS" ip tuntap add dev tapl0 mode tap 2>/dev/null &&
 		ip netns exec "$NS" ip link set tapl0 up || NS=
 else
