@@ -51,27 +51,45 @@ static void submit(int slot, uint32_t type, uint64_t sector, void *buf, uint32_t
 	slot_of[head] = slot;
 }
 
+/* Where a phase's requests go: random 4 KiB, or sequential wrapping within its area. */
+struct pos {
+	bool random;
+	uint64_t span, secs, next_seq, seq_start, seq_end;
+};
+
+static uint64_t next_sector(struct pos *p)
+{
+	uint64_t sector;
+
+	if (p->random)
+		return (rnd() % (p->span / p->secs)) * p->secs;
+	sector = p->next_seq;
+	p->next_seq += p->secs;
+	if (p->next_seq + p->secs > p->seq_end)
+		p->next_seq = p->seq_start;
+	return sector;
+}
+
 /* Keep @qd requests in flight for @ms; returns the number completed. */
 static void phase(const char *name, int qd, uint32_t type, uint32_t len, uint64_t cap, uint64_t ms)
 {
-	uint64_t t0, end, done = 0, next_seq = type == VIRTIO_BLK_T_OUT ? cap / 2 : 0;
-	uint64_t span = type == VIRTIO_BLK_T_OUT ? cap / 2 : cap, secs = len / SECTOR;
+	bool write = type == VIRTIO_BLK_T_OUT;
+	/* Writes go to the upper half only, reads anywhere. */
+	struct pos st = {
+		.random = len == 4096,
+		.span = write ? cap / 2 : cap,
+		.secs = len / SECTOR,
+		.next_seq = write ? cap / 2 : 0,
+		.seq_start = write ? cap / 2 : 0,
+		.seq_end = cap,
+	};
+	uint64_t t0, end, done = 0;
 
 	t0 = kit_now_us();
 	end = t0 + ms * 1000;
-	for (int s = 0; s < qd; s++) {
-		uint64_t sector;
-
-		if (len == 4096) {
-			sector = (rnd() % (span / secs)) * secs;
-		} else {
-			sector = next_seq;
-			next_seq += secs;
-			if (next_seq + secs > (type == VIRTIO_BLK_T_OUT ? cap : span))
-				next_seq = type == VIRTIO_BLK_T_OUT ? cap / 2 : 0;
-		}
-		submit(s, type, sector, len == 4096 ? (void *)small[s] : (void *)big[s], len);
-	}
+	for (int s = 0; s < qd; s++)
+		submit(s, type, next_sector(&st), len == 4096 ? (void *)small[s] : (void *)big[s],
+		       len);
 	kv_kick(&q);
 	int inflight = qd;
 
@@ -90,18 +108,8 @@ static void phase(const char *name, int qd, uint32_t type, uint32_t len, uint64_
 		done++;
 		inflight--;
 		if (kit_now_us() < end) {
-			uint64_t sector;
-
-			if (len == 4096) {
-				sector = (rnd() % (span / secs)) * secs;
-			} else {
-				sector = next_seq;
-				next_seq += secs;
-				if (next_seq + secs > (type == VIRTIO_BLK_T_OUT ? cap : span))
-					next_seq = type == VIRTIO_BLK_T_OUT ? cap / 2 : 0;
-			}
-			submit(s, type, sector, len == 4096 ? (void *)small[s] : (void *)big[s],
-			       len);
+			submit(s, type, next_sector(&st),
+			       len == 4096 ? (void *)small[s] : (void *)big[s], len);
 			inflight++;
 			kv_kick(&q);
 		}
