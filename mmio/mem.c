@@ -68,6 +68,26 @@ int mem_register(const struct guest_mem *m, int vm_fd)
 	return 0;
 }
 
+int mem_slot_alloc(void)
+{
+	static int next = MEM_SLOT_EXTRA;
+
+	return __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
+}
+
+int mem_slot_set(int vm_fd, int slot, uint64_t gpa, uint64_t size, void *hva, uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
 void *mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	for (int i = 0; i < m->nr_ranges; i++) {

@@ -46,4 +46,14 @@ int mem_write(const struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t
 /* End of RAM below the PCI hole (the low range's end). */
 uint64_t mem_low_end(const struct guest_mem *m);
 
+/*
+ * KVM memory slots beyond RAM (a framebuffer, a firmware ROM): slots below
+ * MEM_SLOT_EXTRA belong to the RAM ranges; mem_slot_alloc() hands out the
+ * rest, once each. mem_slot_set() (re)places slot @slot at @gpa; @size 0
+ * deletes it. @flags: KVM_MEM_READONLY, KVM_MEM_LOG_DIRTY_PAGES. 0 or -errno.
+ */
+#define MEM_SLOT_EXTRA 8
+int mem_slot_alloc(void);
+int mem_slot_set(int vm_fd, int slot, uint64_t gpa, uint64_t size, void *hva, uint32_t flags);
+
 #endif
