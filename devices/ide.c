@@ -25,6 +25,7 @@
 
 #include <linux/hdreg.h> /* WIN_* ATA command opcodes */
 
+#include "cpu/monitor.h"
 #include "cpu/vm.h"
 #include "devices/block/block.h"
 #include "devices/device.h"
@@ -361,27 +362,33 @@ static void dma_start(struct ide_drive *d)
 	d->status = ATA_SR_BSY | ATA_SR_DRDY | ATA_SR_DRQ;
 }
 
-void ide_dma_setup(struct ide_drive *d, uint64_t off, uint64_t len, bool is_write,
-		   void (*then)(struct ide_drive *d, int result))
+static void dma_setup(struct ide_drive *d, uint64_t off, uint64_t len, bool is_write, bool from_buf,
+		      void (*then)(struct ide_drive *d, int result))
 {
 	struct ide_channel *ch = d->ch;
 
 	d->dma_off = off;
 	d->dma_len = len;
 	d->is_write = is_write;
-	d->dma_from_buf = false;
+	d->dma_from_buf = from_buf;
 	d->then_dma = then;
 	d->xfer = XFER_DMA_WAIT;
 	d->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+	/* The host may start the bus master before or after the command. */
 	if ((ch->bm_cmd & BM_CMD_START) && ch->cur == d->unit)
 		dma_start(d);
+}
+
+void ide_dma_setup(struct ide_drive *d, uint64_t off, uint64_t len, bool is_write,
+		   void (*then)(struct ide_drive *d, int result))
+{
+	dma_setup(d, off, len, is_write, false, then);
 }
 
 void ide_dma_from_buf(struct ide_drive *d, uint32_t len,
 		      void (*then)(struct ide_drive *d, int result))
 {
-	ide_dma_setup(d, 0, len, false, then);
-	d->dma_from_buf = true;
+	dma_setup(d, 0, len, false, true, then);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1153,7 +1160,7 @@ static void drive_geometry(struct ide_drive *d)
 	d->cyls = c < 2 ? 2 : c > 16383 ? 16383 : c;
 }
 
-static int drive_attach(struct ide_channel *ch, unsigned int unit, struct blk *b, bool atapi)
+int ide_drive_attach(struct ide_channel *ch, unsigned int unit, struct blk *b, bool atapi)
 {
 	struct ide_drive *d = &ch->drive[unit];
 
@@ -1163,7 +1170,7 @@ static int drive_attach(struct ide_channel *ch, unsigned int unit, struct blk *b
 	d->present = true;
 	d->atapi = atapi;
 	d->blk = b;
-	d->sectors = blk_size(b) / (atapi ? CD_SECTOR : IDE_SECTOR);
+	d->sectors = b ? blk_size(b) / (atapi ? CD_SECTOR : IDE_SECTOR) : 0;
 	d->wcache = true;
 	snprintf(d->name, sizeof(d->name), "ide%u-%s%u", ch->idx, atapi ? "cd" : "hd", unit);
 	if (!atapi)
@@ -1212,7 +1219,7 @@ static int ide_init(struct vm *vm)
 	for (unsigned int i = 0; i < 2; i++)
 		ide_channel_init(&c->ch[i], vm, i);
 	if (cfg->cdrom) {
-		ret = drive_attach(&c->ch[1], 0, blk_cdrom(), true);
+		ret = ide_drive_attach(&c->ch[1], 0, blk_cdrom(), true);
 		if (ret)
 			goto fail;
 	}
@@ -1221,7 +1228,7 @@ static int ide_init(struct vm *vm)
 			continue;
 		if (pos == 2 && cfg->cdrom)
 			pos++;
-		ret = drive_attach(&c->ch[pos / 2], pos % 2, blk_disk(i), false);
+		ret = ide_drive_attach(&c->ch[pos / 2], pos % 2, blk_disk(i), false);
 		if (ret)
 			goto fail;
 		pos++;
@@ -1301,9 +1308,88 @@ static void ide_print_stats(struct vm *vm, FILE *f)
 				"%s: %" PRIu64 " commands, %" PRIu64 " errors, %" PRIu64
 				" DMA transfers, %" PRIu64 " PIO sectors\n",
 				d->name, d->st_cmds, d->st_errors, d->st_dma, d->st_pio_sectors);
-			blk_print_stats(d->blk, d->name, f);
+			if (d->blk)
+				blk_print_stats(d->blk, d->name, f);
 		}
 }
+
+/* ------------------------------------------------------------------ */
+/* Monitor: change the disc                                            */
+
+static struct ide_drive *cd_drive(void)
+{
+	struct ide_drive *d = ctrl ? &ctrl->ch[1].drive[0] : NULL;
+
+	return d && d->present && d->atapi ? d : NULL;
+}
+
+/* "cdrom-change FILE" inserts FILE, "cdrom-eject" (FILE "") leaves the tray empty. */
+static int cdrom_change(struct vm *vm, const char *file, FILE *out)
+{
+	struct disk_opts o = { .file = file, .format = DISK_FMT_RAW, .readonly = true };
+	struct ide_drive *d = cd_drive();
+	struct blk *b = NULL, *old;
+	char err[512];
+
+	if (!d) {
+		fprintf(out, "no CD-ROM drive (start vmm with --cdrom)\n");
+		return -ENODEV;
+	}
+	if (*file) {
+		b = blk_open(&o, err, sizeof(err));
+		if (!b) {
+			fprintf(out, "%s\n", err);
+			return -EINVAL;
+		}
+	}
+	pthread_mutex_lock(&d->ch->lock);
+	if (d->locked) {
+		pthread_mutex_unlock(&d->ch->lock);
+		blk_close(b);
+		fprintf(out, "the guest locked the tray (PREVENT MEDIUM REMOVAL)\n");
+		return -EBUSY;
+	}
+	/* A command on the old disc is forgotten; its requests complete unseen. */
+	d->gen++;
+	if (d->xfer != XFER_NONE) {
+		d->xfer = XFER_NONE;
+		d->status = ATA_SR_DRDY | ATA_SR_DSC;
+	}
+	atapi_medium_changed(d, b);
+	old = blk_swap_cdrom(b);
+	pthread_mutex_unlock(&d->ch->lock);
+	blk_close(old); /* drains it first */
+	fprintf(out, "%s\n", *file ? file : "ejected");
+	return 0;
+}
+
+static int mon_cdrom_change(struct vm *vm, const char *args, FILE *out)
+{
+	if (!*args) {
+		fprintf(out, "usage: cdrom-change FILE\n");
+		return -EINVAL;
+	}
+	return cdrom_change(vm, args, out);
+}
+
+static int mon_cdrom_eject(struct vm *vm, const char *args, FILE *out)
+{
+	return cdrom_change(vm, "", out);
+}
+
+static struct monitor_cmd cdrom_change_cmd = {
+	.name = "cdrom-change",
+	.help = "cdrom-change FILE  insert the ISO FILE into the CD-ROM drive",
+	.run = mon_cdrom_change,
+};
+monitor_command(cdrom_change_cmd);
+
+static struct monitor_cmd cdrom_eject_cmd = {
+	.name = "cdrom-eject",
+	.help = "cdrom-eject  remove the disc from the CD-ROM drive",
+	.run = mon_cdrom_eject,
+};
+monitor_command(cdrom_eject_cmd);
 
 static struct device ide_device = {
 	.name = "ide",

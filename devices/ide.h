@@ -196,6 +196,8 @@ void atapi_run_packet(struct ide_drive *d);
 void atapi_medium_changed(struct ide_drive *d, struct blk *b);
 
 void ide_channel_init(struct ide_channel *ch, struct vm *vm, unsigned int idx);
+/* Put a drive (ATA disk, or ATAPI CD-ROM with @b NULL for an empty tray) at @unit. */
+int ide_drive_attach(struct ide_channel *ch, unsigned int unit, struct blk *b, bool atapi);
 /* Wait for @d's block requests (call without the channel lock). */
 void ide_drive_drain(struct ide_drive *d);
 
