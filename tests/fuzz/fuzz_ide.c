@@ -198,9 +198,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return devices_init(&vm) ? 1 : 0;
 }
 
-static const uint16_t ports[] = { 0x1f0, 0x1f1, 0x1f2, 0x1f3, 0x1f4, 0x1f5, 0x1f6, 0x1f7,
-				  0x3f6, 0x170, 0x171, 0x172, 0x173, 0x174, 0x175, 0x176,
-				  0x177, 0x376 };
+static const uint16_t ports[] = { 0x1f0, 0x1f1, 0x1f2, 0x1f3, 0x1f4, 0x1f5, 0x1f6, 0x1f7, 0x3f6,
+				  0x170, 0x171, 0x172, 0x173, 0x174, 0x175, 0x176, 0x177, 0x376 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -238,7 +237,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (data[1] == 0xfe || data[1] == 0xff) {
 				FILE *f = fopen("/dev/null", "w");
 
-				monitor_exec(&vm, data[1] & 1 ? "cdrom-eject" : "cdrom-change x", f);
+				monitor_exec(&vm, data[1] & 1 ? "cdrom-eject" : "cdrom-change x",
+					     f);
 				fclose(f);
 				break;
 			}
