@@ -1204,6 +1204,15 @@ static void ide_free(struct ide_ctrl *c)
 	free(c);
 }
 
+static unsigned int ide_disks(const struct config *cfg)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < cfg->nr_disks; i++)
+		n += config_disk_is_ide(cfg, i);
+	return n;
+}
+
 static int ide_init(struct vm *vm)
 {
 	const struct config *cfg = vm->cfg;
@@ -1212,6 +1221,12 @@ static int ide_init(struct vm *vm)
 	int ret;
 
 	if (!cfg)
+		return 0;
+	/*
+	 * A PC always has the controller; a direct kernel boot only when it has
+	 * drives (each kernel would load and probe ata_piix for nothing).
+	 */
+	if (cfg->kernel && !cfg->cdrom && !ide_disks(cfg))
 		return 0;
 	c = calloc(1, sizeof(*c));
 	if (!c)
