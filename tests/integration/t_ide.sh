@@ -32,24 +32,24 @@ make_images() {
 	records cd 0 512 13 128 >"$1/cd.iso"
 }
 
-make_images "$WORK/orig"
+make_images "$WORK/ide_orig"
 # What the guest leaves: its "wrt" sectors over the pristine disks.
-cp "$WORK/orig/hd0.img" "$WORK/expect0.img"
-records wrt 200 2 12 32 | dd of="$WORK/expect0.img" bs=512 seek=200 conv=notrunc status=none
-records wrt 300 4 12 32 | dd of="$WORK/expect0.img" bs=512 seek=300 conv=notrunc status=none
+cp "$WORK/ide_orig/hd0.img" "$WORK/ide_expect0.img"
+records wrt 200 2 12 32 | dd of="$WORK/ide_expect0.img" bs=512 seek=200 conv=notrunc status=none
+records wrt 300 4 12 32 | dd of="$WORK/ide_expect0.img" bs=512 seek=300 conv=notrunc status=none
 {
 	records sec $LBA48 4 12 32
 	dd if=/dev/zero bs=512 count=6 status=none
 	records wrt $((LBA48 + 10)) 2 12 32
 	dd if=/dev/zero bs=512 count=8 status=none
 	records wrt $((LBA48 + 20)) 4 12 32
-} >"$WORK/expect1.part"
+} >"$WORK/ide_expect1.part"
 
 # expect_images DIR: the disks hold exactly what the guest wrote.
 expect_images() {
-	cmp -s "$1/hd0.img" "$WORK/expect0.img" ||
-		_why "hd0 differs: $(cmp "$1/hd0.img" "$WORK/expect0.img" 2>&1 | head -1)"
-	dd if="$1/hd1.img" bs=512 skip=$LBA48 count=24 status=none | cmp -s - "$WORK/expect1.part" ||
+	cmp -s "$1/hd0.img" "$WORK/ide_expect0.img" ||
+		_why "hd0 differs: $(cmp "$1/hd0.img" "$WORK/ide_expect0.img" 2>&1 | head -1)"
+	dd if="$1/hd1.img" bs=512 skip=$LBA48 count=24 status=none | cmp -s - "$WORK/ide_expect1.part" ||
 		_why "hd1 sectors $LBA48.. differ"
 	[ "$(du -k "$1/hd1.img" | cut -f1)" -lt 1024 ] || _why "hd1 is no longer sparse"
 }
@@ -115,7 +115,7 @@ if need_kvm "$CHECK" && need_file "$CHECK" "$IDE"; then
 	if ! command -v qemu-img >/dev/null; then
 		skip "$CHECK" "no qemu-img"
 	else
-		d=$WORK/q
+		d=$WORK/ide_q
 		make_images "$d"
 		qemu-img convert -f raw -O qcow2 "$d/hd0.img" "$d/hd0.qcow2"
 		run_vmm "$d.out" --kernel "$IDE" --disk "file=$d/hd0.qcow2,if=ide" \
@@ -130,7 +130,7 @@ fi
 
 begin ide_qemu_same
 if need_qemu "$CHECK" && need_file "$CHECK" "$IDE"; then
-	d=$WORK/qemu
+	d=$WORK/ide_qemu
 	make_images "$d"
 	run_qemu "$d.out" "${QEMU_PC[@]}" -m 512 -kernel "$IDE" \
 		-drive "file=$d/hd0.img,if=ide,index=0,format=raw" \
@@ -159,16 +159,16 @@ bad_input() {
 	end_check "$WORK/$name"
 }
 
-bad_input ide_missing_disk "vmm: --disk '$WORK/none.img': No such file or directory" \
-	--disk "file=$WORK/none.img,if=ide"
-bad_input ide_missing_iso "vmm: --cdrom '$WORK/none.iso': No such file or directory" \
-	--cdrom "$WORK/none.iso"
+bad_input ide_missing_disk "vmm: --disk '$WORK/ide_none.img': No such file or directory" \
+	--disk "file=$WORK/ide_none.img,if=ide"
+bad_input ide_missing_iso "vmm: --cdrom '$WORK/ide_none.iso': No such file or directory" \
+	--cdrom "$WORK/ide_none.iso"
 # As root every file is readable: a directory stands for the unreadable ISO.
-bad_input ide_unreadable_iso "vmm: --cdrom '$WORK/orig': not a regular file or block device" \
-	--cdrom "$WORK/orig"
+bad_input ide_unreadable_iso "vmm: --cdrom '$WORK/ide_orig': not a regular file or block device" \
+	--cdrom "$WORK/ide_orig"
 bad_input ide_five_drives "vmm: --disk: at most 4 IDE drives (--cdrom counts), got 5" \
-	--disk "file=$WORK/orig/hd0.img,if=ide" --disk "file=$WORK/orig/hd0.img,if=ide" \
-	--disk "file=$WORK/orig/hd0.img,if=ide" --disk "file=$WORK/orig/hd0.img,if=ide" \
-	--cdrom "$WORK/orig/cd.iso"
-bad_input ide_bad_if "vmm: --disk: bad option 'if=scsi' in 'file=$WORK/orig/hd0.img,if=scsi'" \
-	--disk "file=$WORK/orig/hd0.img,if=scsi"
+	--disk "file=$WORK/ide_orig/hd0.img,if=ide" --disk "file=$WORK/ide_orig/hd0.img,if=ide" \
+	--disk "file=$WORK/ide_orig/hd0.img,if=ide" --disk "file=$WORK/ide_orig/hd0.img,if=ide" \
+	--cdrom "$WORK/ide_orig/cd.iso"
+bad_input ide_bad_if "vmm: --disk: bad option 'if=scsi' in 'file=$WORK/ide_orig/hd0.img,if=scsi'" \
+	--disk "file=$WORK/ide_orig/hd0.img,if=scsi"

@@ -35,8 +35,9 @@ static struct ide_ctrl c;
 
 static struct blk *open_file(const char *path, bool ro)
 {
-	struct disk_opts o = { .file = path, .format = DISK_FMT_RAW, .readonly = ro,
-			       .aio = DISK_AIO_THREADS };
+	struct disk_opts o = {
+		.file = path, .format = DISK_FMT_RAW, .readonly = ro, .aio = DISK_AIO_THREADS
+	};
 	char err[256];
 	struct blk *b = blk_open(&o, err, sizeof(err));
 
