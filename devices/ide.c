@@ -242,6 +242,8 @@ static uint32_t data_read(struct ide_drive *d, unsigned int len)
 {
 	uint32_t v = 0;
 
+	if (len > 4)
+		len = 4; /* the data port is 16 or 32 bits wide */
 	if (d->xfer != XFER_PIO_IN || !(d->status & ATA_SR_DRQ))
 		return 0;
 	for (unsigned int i = 0; i < len && d->pos < d->blk_end; i++)
@@ -255,6 +257,8 @@ static uint32_t data_read(struct ide_drive *d, unsigned int len)
 
 static void data_write(struct ide_drive *d, uint32_t v, unsigned int len)
 {
+	if (len > 4)
+		len = 4;
 	if ((d->xfer != XFER_PIO_OUT && d->xfer != XFER_PACKET) || !(d->status & ATA_SR_DRQ))
 		return;
 	for (unsigned int i = 0; i < len && d->pos < d->blk_end; i++)

@@ -221,8 +221,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool wr = data[0] & 0x20;
 		uint32_t v;
 
-		if (len == 8)
-			len = 4;
 		switch (data[0] & 0x7) {
 		case 0:
 		case 1:
