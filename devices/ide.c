@@ -212,6 +212,38 @@ static void drive_flush(struct ide_drive *d)
 	req_submit(d, r);
 }
 
+static void flush_then(struct ide_drive *d, int result)
+{
+	d->after_flush(d, result);
+}
+
+/* A write with the write cache off: durable (flushed) before it completes. */
+static void write_then_flush(struct ide_drive *d, int result)
+{
+	struct ide_req *r;
+
+	if (result) {
+		d->after_flush(d, result);
+		return;
+	}
+	r = req_new(d, BLK_FLUSH, 0, flush_then);
+	if (!r) {
+		d->after_flush(d, -ENOMEM);
+		return;
+	}
+	req_submit(d, r);
+}
+
+/* The completion a write should get: @then, after a flush when the cache is off. */
+static void (*write_completion(struct ide_drive *d,
+			       void (*then)(struct ide_drive *, int)))(struct ide_drive *, int)
+{
+	if (d->wcache)
+		return then;
+	d->after_flush = then;
+	return write_then_flush;
+}
+
 void ide_drive_drain(struct ide_drive *d)
 {
 	if (d->blk)
@@ -537,7 +569,7 @@ static void ata_write_stored(struct ide_drive *d, int result)
 /* The host filled a DRQ block: store it. */
 static void ata_write_block_done(struct ide_drive *d)
 {
-	buf_write(d, d->lba * IDE_SECTOR, d->blk_end, ata_write_stored);
+	buf_write(d, d->lba * IDE_SECTOR, d->blk_end, write_completion(d, ata_write_stored));
 }
 
 static void ata_dma_done(struct ide_drive *d, int result)
@@ -571,7 +603,7 @@ static void ata_rw(struct ide_drive *d, bool write, bool lba48, bool multiple, b
 	d->blk_sectors = multiple ? d->mult : 1;
 	if (dma) {
 		ide_dma_setup(d, lba * IDE_SECTOR, (uint64_t)count * IDE_SECTOR, write,
-			      ata_dma_done);
+			      write ? write_completion(d, ata_dma_done) : ata_dma_done);
 		return;
 	}
 	if (!write) {

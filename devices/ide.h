@@ -102,7 +102,8 @@ struct ide_drive {
 	uint16_t cur_heads, cur_secs;
 	unsigned int mult; /* READ/WRITE MULTIPLE block size, 0 = off */
 	uint8_t xfer_mode; /* SET FEATURES 03h value, for IDENTIFY */
-	bool wcache;	   /* write cache on (SET FEATURES 02h/82h) */
+	bool wcache;	   /* write cache on (SET FEATURES 02h/82h); off: writes flushed */
+	void (*after_flush)(struct ide_drive *d, int result); /* the write's own completion */
 
 	/* Task file (the drive's copy: writes reach both drives). */
 	uint8_t feature, nsect, lbal, lbam, lbah, select;

@@ -339,6 +339,59 @@ static void test_dma(void **state)
 	ctrl_down();
 }
 
+/* The block layer's count of flush requests on @b. */
+static unsigned long flushes(struct blk *b)
+{
+	char *text = NULL, *p;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	unsigned long n = 0;
+
+	blk_print_stats(b, "d", f);
+	fclose(f);
+	p = strstr(text, " flush ");
+	if (p)
+		n = strtoul(p + 7, NULL, 10);
+	free(text);
+	return n;
+}
+
+static void test_write_cache_off(void **state)
+{
+	struct ide_drive *d;
+	uint16_t id[256];
+
+	ctrl_up(false);
+	d = &c.ch[0].drive[0];
+	/* Cache on: a PIO write is one write request, no flush. */
+	lba28(0, 500, 1);
+	wr(0, 7, 0x30);
+	for (int i = 0; i < 256; i++)
+		ide_cmd_write(&c.ch[0], 0, disk_byte(500, 2 * i) | disk_byte(500, 2 * i + 1) << 8,
+			      2);
+	assert_int_equal(settle(0), 0x50);
+	assert_int_equal(flushes(d->blk), 0);
+	/* SET FEATURES 82h: off, IDENTIFY says so, each write is flushed. */
+	wr(0, 1, 0x82);
+	wr(0, 7, 0xef);
+	assert_int_equal(rd(0, 7), 0x50);
+	wr(0, 7, 0xec);
+	read_data(0, (uint8_t *)id, 512);
+	assert_int_equal(id[85] & (1 << 5), 0);
+	lba28(0, 500, 1);
+	wr(0, 7, 0x30);
+	for (int i = 0; i < 256; i++)
+		ide_cmd_write(&c.ch[0], 0, disk_byte(500, 2 * i) | disk_byte(500, 2 * i + 1) << 8,
+			      2);
+	assert_int_equal(settle(0), 0x50);
+	assert_int_equal(flushes(d->blk), 1);
+	/* FLUSH CACHE itself. */
+	wr(0, 7, 0xe7);
+	assert_int_equal(settle(0), 0x50);
+	assert_int_equal(flushes(d->blk), 2);
+	ctrl_down();
+}
+
 /* ---- ATAPI ---- */
 
 /* Send a packet (PIO); the status after it (and its data, if any, in @buf). */
@@ -450,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_aborts),
 		cmocka_unit_test(test_reset_signature),
 		cmocka_unit_test(test_dma),
+		cmocka_unit_test(test_write_cache_off),
 		cmocka_unit_test(test_atapi_sense_and_media_change),
 		cmocka_unit_test(test_config_if),
 	};
