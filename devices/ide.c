@@ -15,6 +15,15 @@
  * Malformed bus-master requests (a PRD entry outside RAM, no end-of-table
  * bit within 8192 entries, a table too short for the command) end the
  * command with ERR/ABRT and the bus master's error and interrupt bits.
+ * The transfer's direction is the command's; the bus master's direction
+ * bit is kept but not checked (as QEMU). Stopping the bus master during a
+ * transfer forgets the command; the request still in flight completes
+ * into the buffers the PRD table named (they stay guest RAM).
+ *
+ * Write cache: on at power-on (IDENTIFY word 85), so writes complete when
+ * the image has them and FLUSH CACHE makes them durable; with the cache
+ * off (SET FEATURES 82h) each write is followed by a flush before it
+ * completes.
  */
 #include <errno.h>
 #include <inttypes.h>
