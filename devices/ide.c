@@ -1328,6 +1328,10 @@ static void ide_reset(struct vm *vm)
 {
 	if (!ctrl)
 		return;
+	/* No DMA of the old boot may land in the new one's memory. */
+	for (unsigned int i = 0; i < 2; i++)
+		for (unsigned int u = 0; u < 2; u++)
+			ide_drive_drain(&ctrl->ch[i].drive[u]);
 	for (unsigned int i = 0; i < 2; i++) {
 		struct ide_channel *ch = &ctrl->ch[i];
 
