@@ -70,7 +70,7 @@ static int setup(void **state)
 	}
 	fclose(f);
 	f = fopen(cd_path, "w");
-	for (unsigned int s = 0; s < 32; s++) {
+	for (unsigned int s = 0; s < 80; s++) {
 		memset(sec, s, sizeof(sec));
 		fwrite(sec, sizeof(sec), 1, f);
 	}
@@ -264,6 +264,37 @@ static void test_pio_read_lba_chs(void **state)
 	ctrl_down();
 }
 
+/* More than one buffer's worth (IDE_CHUNK_SECTORS): the drive refills it. */
+static void test_pio_read_chunks(void **state)
+{
+	static uint8_t b[300 * 512];
+	int irqs_before;
+
+	ctrl_up(false);
+	/* READ SECTORS EXT, 300 sectors at 1000, multiple mode off: 300 DRQ blocks. */
+	wr(0, 6, 0xe0);
+	wr(0, 2, 300 >> 8);
+	wr(0, 3, 0);
+	wr(0, 4, 0);
+	wr(0, 5, 0);
+	wr(0, 2, 300 & 0xff);
+	wr(0, 3, 1000 & 0xff);
+	wr(0, 4, 1000 >> 8);
+	wr(0, 5, 0);
+	irqs_before = fake_rises(14);
+	wr(0, 7, 0x24);
+	for (int s = 0; s < 300; s++) {
+		assert_int_equal(settle(0), 0x58);
+		rd(0, 7);
+		read_data(0, b + s * 512, 512);
+	}
+	assert_int_equal(rd(0, 7), 0x50);
+	assert_int_equal(fake_rises(14) - irqs_before, 300);
+	for (int s = 0; s < 300; s++)
+		assert_int_equal(b[s * 512 + 17], disk_byte(1000 + s, 17));
+	ctrl_down();
+}
+
 static void test_aborts(void **state)
 {
 	ctrl_up(true);
@@ -453,6 +484,19 @@ static void test_atapi_sense_and_media_change(void **state)
 	assert_int_equal(buf[3 * 2048 - 1], 7);
 	assert_int_equal(rd(1, 2), ATAPI_IR_IO | ATAPI_IR_COD);
 
+	/* 70 sectors: two buffer loads, DRQ blocks of at most the 2 KiB limit. */
+	{
+		static uint8_t big[70 * 2048];
+
+		cdb[5] = 3;
+		cdb[7] = 0;
+		cdb[8] = 70;
+		assert_int_equal(packet(cdb, big, &len), 0x50);
+		assert_int_equal(len, 70 * 2048);
+		for (int s = 0; s < 70; s++)
+			assert_int_equal(big[s * 2048 + 100], 3 + s);
+	}
+
 	/* A write: DATA PROTECT, sense kept until a command succeeds. */
 	cdb[0] = 0x2a;
 	assert_int_equal(packet(cdb, buf, &len), 0x41);
@@ -500,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_prd_walk),
 		cmocka_unit_test(test_identify_and_irq),
 		cmocka_unit_test(test_pio_read_lba_chs),
+		cmocka_unit_test(test_pio_read_chunks),
 		cmocka_unit_test(test_aborts),
 		cmocka_unit_test(test_reset_signature),
 		cmocka_unit_test(test_dma),
