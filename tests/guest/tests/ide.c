@@ -128,8 +128,41 @@ static int wait_irq(int ch, int before)
 	return -1;
 }
 
+/*
+ * Let interrupts of earlier commands arrive (QEMU may inject one after its
+ * status already said done) so that a command's count starts clean.
+ */
+static void quiesce(int ch)
+{
+	uint64_t end = kit_now_us() + 2000;
+	int n = irqs[ch];
+
+	while (kit_now_us() < end) {
+		kit_irq_poll();
+		if (irqs[ch] != n) {
+			n = irqs[ch];
+			end = kit_now_us() + 2000;
+		}
+	}
+}
+
+/* Wait for the bus master's interrupt bit (a DMA's end); the BM status. */
+static int wait_bm(uint16_t b)
+{
+	uint64_t end = kit_now_us() + 500000;
+	int st;
+
+	do {
+		st = inb(b + 2);
+		if (st & BM_INTR)
+			break;
+	} while (kit_now_us() < end);
+	return st;
+}
+
 static void select_drive(int ch, int unit, uint8_t head)
 {
+	quiesce(ch);
 	outb(0xa0 | unit << 4 | head, cmdp[ch] + 6);
 	inb(ctlp[ch]);
 }
@@ -312,7 +345,8 @@ static int dma_cmd(int ch, bool to_mem, uint8_t cmd, int *bms)
 	outl((uint32_t)(uint64_t)prdt, b + 4);
 	outb(cmd, cmdp[ch] + 7);
 	outb(BM_START | (to_mem ? BM_TOMEM : 0), b);
-	wait_irq(ch, before);
+	if (wait_bm(b) & BM_INTR)
+		wait_irq(ch, before);
 	s = wait_ready(ch);
 	*bms = inb(b + 2);
 	outb(to_mem ? BM_TOMEM : 0, b); /* stop */
@@ -493,7 +527,8 @@ static int packet(const uint8_t *cdb, uint8_t *dst, uint16_t limit, bool dma)
 		outb(BM_ERROR | BM_INTR, b + 2);
 		outl((uint32_t)(uint64_t)prdt, b + 4);
 		outb(BM_START | BM_TOMEM, b);
-		wait_irq(ch, before);
+		if (wait_bm(b) & BM_INTR)
+			wait_irq(ch, before);
 		s = wait_ready(ch);
 		bms = inb(b + 2);
 		outb(BM_TOMEM, b);
