@@ -10,10 +10,11 @@ WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 $(WARN) -I. -D_GNU_SOURCE -pthread -fno-strict-aliasing \
 	   -MMD -MP
-LDLIBS	+= -pthread -llzma -luring -laio
+LDLIBS	+= -pthread -llzma -luring -laio -lSDL2
 
 # Everything except main() goes into the objects unit tests link against.
-LIB_SRCS := $(wildcard cpu/*.c mmio/*.c devices/*.c devices/block/*.c virtio/*.c emul/*.c \
+LIB_SRCS := $(wildcard cpu/*.c mmio/*.c devices/*.c devices/block/*.c devices/display/*.c \
+			virtio/*.c emul/*.c \
 			enlight/*.c bios/*.c config/*.c)
 SRCS	:= vmm.c $(LIB_SRCS)
 OBJS	:= $(SRCS:%.c=$(BUILD)/obj/%.o)
@@ -25,12 +26,14 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 # Debian packages: building, testing, and the test guests' peers.
-DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev liblzma-dev liburing-dev libaio-dev
+DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev liblzma-dev liburing-dev libaio-dev \
+	     libsdl2-dev
 # The default Linux guest (tests/guest/linux/build.sh): Debian's kernel and
 # busybox-static are downloaded with apt-get and unpacked, never installed.
 DEB_GUEST := apt dpkg coreutils findutils xz-utils gzip cpio kmod
 DEB_TEST  := libcmocka-dev qemu-system-x86 qemu-utils util-linux clang-format clang \
-	     libclang-rt-14-dev iproute2 e2fsprogs
+	     libclang-rt-14-dev iproute2 e2fsprogs xvfb xdotool imagemagick python3 libx11-6 \
+	     console-setup-linux
 DEB_ALL   := $(DEB_BUILD) $(DEB_GUEST) $(DEB_TEST)
 
 .PHONY: all run test unit integration bench deps help clean guest fuzz fuzz-smoke fuzz-corpus \

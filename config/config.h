@@ -19,6 +19,8 @@ enum virtio_transport { VT_DEFAULT, VT_PCI, VT_MMIO };
 enum disk_format { DISK_FMT_AUTO, DISK_FMT_RAW, DISK_FMT_QCOW2 };
 enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE };
 enum disk_aio { DISK_AIO_IO_URING, DISK_AIO_NATIVE, DISK_AIO_THREADS };
+/* --display: AUTO is SDL when $DISPLAY/$WAYLAND_DISPLAY is set and SDL starts. */
+enum display_kind { DISPLAY_AUTO, DISPLAY_NONE, DISPLAY_SDL };
 
 /* --disk file=PATH[,format=raw|qcow2][,readonly][,cache=][,aio=][,serial=][,transport=] */
 struct disk_opts {
@@ -56,6 +58,9 @@ struct config {
 	bool virtio_console;		 /* --console virtio: hvc0 */
 	bool rng;			 /* --rng: virtio-rng from getrandom() */
 	enum virtio_transport transport; /* --virtio-transport, default PCI */
+	enum display_kind display;	 /* --display */
+	const char *screenshot;		 /* --screenshot-on-exit FILE.bmp */
+	const char *name;		 /* --name: window title; default the kernel's name */
 	struct config_str *owned;	 /* values read from config files */
 };
 
