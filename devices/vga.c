@@ -42,46 +42,46 @@
 #include "mmio/mem.h"
 
 /* Bochs VBE DISPI interface (Bochs' vbe.h, QEMU's hw/display/vga.h). */
-#define VBE_DISPI_IOPORT_INDEX		0x1ce
-#define VBE_DISPI_INDEX_ID		0x0
-#define VBE_DISPI_INDEX_XRES		0x1
-#define VBE_DISPI_INDEX_YRES		0x2
-#define VBE_DISPI_INDEX_BPP		0x3
-#define VBE_DISPI_INDEX_ENABLE		0x4
-#define VBE_DISPI_INDEX_BANK		0x5
-#define VBE_DISPI_INDEX_VIRT_WIDTH	0x6
-#define VBE_DISPI_INDEX_VIRT_HEIGHT	0x7
-#define VBE_DISPI_INDEX_X_OFFSET	0x8
-#define VBE_DISPI_INDEX_Y_OFFSET	0x9
+#define VBE_DISPI_IOPORT_INDEX		 0x1ce
+#define VBE_DISPI_INDEX_ID		 0x0
+#define VBE_DISPI_INDEX_XRES		 0x1
+#define VBE_DISPI_INDEX_YRES		 0x2
+#define VBE_DISPI_INDEX_BPP		 0x3
+#define VBE_DISPI_INDEX_ENABLE		 0x4
+#define VBE_DISPI_INDEX_BANK		 0x5
+#define VBE_DISPI_INDEX_VIRT_WIDTH	 0x6
+#define VBE_DISPI_INDEX_VIRT_HEIGHT	 0x7
+#define VBE_DISPI_INDEX_X_OFFSET	 0x8
+#define VBE_DISPI_INDEX_Y_OFFSET	 0x9
 #define VBE_DISPI_INDEX_VIDEO_MEMORY_64K 0xa
-#define VBE_DISPI_INDEX_NB		0xb
-#define VBE_DISPI_ID0			0xb0c0
-#define VBE_DISPI_ID5			0xb0c5
-#define VBE_DISPI_ENABLED		0x01
-#define VBE_DISPI_GETCAPS		0x02
-#define VBE_DISPI_8BIT_DAC		0x20
-#define VBE_DISPI_LFB_ENABLED		0x40
-#define VBE_DISPI_NOCLEARMEM		0x80
-#define VBE_DISPI_MAX_XRES		16000
-#define VBE_DISPI_MAX_YRES		12000
-#define VBE_DISPI_MAX_BPP		32
+#define VBE_DISPI_INDEX_NB		 0xb
+#define VBE_DISPI_ID0			 0xb0c0
+#define VBE_DISPI_ID5			 0xb0c5
+#define VBE_DISPI_ENABLED		 0x01
+#define VBE_DISPI_GETCAPS		 0x02
+#define VBE_DISPI_8BIT_DAC		 0x20
+#define VBE_DISPI_LFB_ENABLED		 0x40
+#define VBE_DISPI_NOCLEARMEM		 0x80
+#define VBE_DISPI_MAX_XRES		 16000
+#define VBE_DISPI_MAX_YRES		 12000
+#define VBE_DISPI_MAX_BPP		 32
 
 /* BAR 2 (QEMU's "stdvga mmio"). */
-#define VGA_MMIO_SIZE	   0x1000
-#define VGA_MMIO_VGA	   0x400 /* ports 0x3c0-0x3df */
-#define VGA_MMIO_DISPI	   0x500
-#define VGA_MMIO_QEXT	   0x600
-#define VGA_QEXT_SIZE	   8
-#define VGA_QEXT_LITTLE	   0x1e1e1e1e
-#define VGA_PORT_BASE	   0x3c0
-#define VGA_PORT_LEN	   0x20
-#define VGA_WINDOW_TEXT	   0x18000 /* 0xb8000 in the window */
-#define VGA_PCI_CLASS	   0x030000
-#define VGA_PCI_SUBVENDOR  0x1af4
-#define VGA_PCI_SUBSYS	   0x1100
-#define VGA_PCI_REVISION   2
-#define VGA_WINDOW_SIZE	   (MEM_VGA_END - MEM_VGA_START)
-#define VGA_PAGE	   4096u
+#define VGA_MMIO_SIZE	  0x1000
+#define VGA_MMIO_VGA	  0x400 /* ports 0x3c0-0x3df */
+#define VGA_MMIO_DISPI	  0x500
+#define VGA_MMIO_QEXT	  0x600
+#define VGA_QEXT_SIZE	  8
+#define VGA_QEXT_LITTLE	  0x1e1e1e1e
+#define VGA_PORT_BASE	  0x3c0
+#define VGA_PORT_LEN	  0x20
+#define VGA_WINDOW_TEXT	  0x18000 /* 0xb8000 in the window */
+#define VGA_PCI_CLASS	  0x030000
+#define VGA_PCI_SUBVENDOR 0x1af4
+#define VGA_PCI_SUBSYS	  0x1100
+#define VGA_PCI_REVISION  2
+#define VGA_WINDOW_SIZE	  (MEM_VGA_END - MEM_VGA_START)
+#define VGA_PAGE	  4096u
 
 /* VGA register indices (IBM VGA; Linux's video/vga.h names). */
 #define VGA_ATT_W	 0x3c0
@@ -133,8 +133,8 @@ struct vga {
 	uint8_t dac[256][3]; /* 6 bits each (8 with VBE_DISPI_8BIT_DAC) */
 	uint8_t dac_windex, dac_rindex, dac_wsub, dac_rsub, dac_latch[3];
 
-	uint64_t gen;	    /* bumped on every change a full redraw must show */
-	bool sw_dirty;	    /* memory written through the bus */
+	uint64_t gen;  /* bumped on every change a full redraw must show */
+	bool sw_dirty; /* memory written through the bus */
 	uint64_t stat_changed, stat_frames;
 };
 
@@ -527,15 +527,24 @@ static bool bit_range(const uint64_t *bits, uint64_t first, uint64_t last)
 /* ------------------------------------------------------------------ */
 /* Rendering                                                           */
 
+/*
+ * 6-bit DAC values to 8 bits, the low bit repeated into the two new ones,
+ * as QEMU does (0x2a -> 0xa8, 0x15 -> 0x57, 0x3f -> 0xff): the same guest
+ * gives the same pixels under both.
+ */
+static uint32_t dac6_to_8(uint8_t v)
+{
+	v &= 0x3f;
+	return v << 2 | (v & 1) << 1 | (v & 1);
+}
+
 static uint32_t dac_color(const struct vga *s, uint8_t idx)
 {
 	const uint8_t *c = s->dac[idx & s->pel_mask];
 
 	if (s->dispi[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_8BIT_DAC)
 		return c[0] << 16 | c[1] << 8 | c[2];
-	/* 6-bit DAC values to 8 bits: the top two bits repeat at the bottom. */
-	return ((c[0] << 2 | c[0] >> 4) & 0xff) << 16 | ((c[1] << 2 | c[1] >> 4) & 0xff) << 8 |
-	       ((c[2] << 2 | c[2] >> 4) & 0xff);
+	return dac6_to_8(c[0]) << 16 | dac6_to_8(c[1]) << 8 | dac6_to_8(c[2]);
 }
 
 static bool frame_size(struct vga_frame *f, unsigned int w, unsigned int h)
@@ -621,8 +630,7 @@ static void render_graphics(struct vga *s, const struct snapshot *sn, struct vga
 			break;
 		if (dirty && !bit_range(dirty, off / VGA_PAGE, (off + bytes - 1) / VGA_PAGE))
 			continue;
-		render_row(s->fb + off, sn->bpp, sn->w, sn->palette,
-			   f->pixels + (size_t)y * sn->w);
+		render_row(s->fb + off, sn->bpp, sn->w, sn->palette, f->pixels + (size_t)y * sn->w);
 		if (*y0 > y)
 			*y0 = y;
 		*y1 = y + 1;
@@ -632,8 +640,7 @@ static void render_graphics(struct vga *s, const struct snapshot *sn, struct vga
 /* The text pages of the window: 0xb8000-0xbffff. */
 static bool text_dirty(const uint64_t *win_bits)
 {
-	return bit_range(win_bits, VGA_WINDOW_TEXT / VGA_PAGE,
-			 (VGA_WINDOW_SIZE - 1) / VGA_PAGE);
+	return bit_range(win_bits, VGA_WINDOW_TEXT / VGA_PAGE, (VGA_WINDOW_SIZE - 1) / VGA_PAGE);
 }
 
 int vga_render(struct vga_frame *f, bool incremental, bool cursor_on, unsigned int *y0,
@@ -819,8 +826,8 @@ static void vga_print_stats(struct vm *vm, FILE *f)
 
 static int vga_map_window(struct vga *s)
 {
-	s->win_region = bus_register(BUS_MMIO, MEM_VGA_START, VGA_WINDOW_SIZE, &win_ops, s,
-				     "vga window");
+	s->win_region =
+		bus_register(BUS_MMIO, MEM_VGA_START, VGA_WINDOW_SIZE, &win_ops, s, "vga window");
 	if (!s->win_region)
 		return -EBUSY;
 	s->win_mapped = !mem_slot_set(s->vm->vm_fd, s->win_slot, MEM_VGA_START, VGA_WINDOW_SIZE,

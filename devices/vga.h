@@ -26,8 +26,8 @@ extern struct device vga_device;
 struct vga_frame {
 	uint32_t *pixels;
 	unsigned int width, height;
-	size_t cap;	  /* pixels allocated */
-	uint64_t gen;	  /* the device state it shows (internal) */
+	size_t cap;	   /* pixels allocated */
+	uint64_t gen;	   /* the device state it shows (internal) */
 	bool cursor_shown; /* text mode: the cursor was drawn (internal) */
 };
 

@@ -46,8 +46,8 @@ static uint32_t expand(uint32_t v, unsigned int bits)
 	return (v << (8 - bits)) | (v >> (2 * bits - 8));
 }
 
-void render_row(const uint8_t *src, unsigned int bpp, unsigned int width,
-		const uint32_t *palette, uint32_t *dst)
+void render_row(const uint8_t *src, unsigned int bpp, unsigned int width, const uint32_t *palette,
+		uint32_t *dst)
 {
 	for (unsigned int x = 0; x < width; x++) {
 		uint32_t v;

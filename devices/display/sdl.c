@@ -26,9 +26,9 @@
 #include "devices/i8042.h"
 #include "devices/vga.h"
 
-#define REFRESH_MS	 16  /* ~60 Hz */
-#define CURSOR_BLINK_MS	 267 /* VGA: 16 frames on, 16 off at 60 Hz */
-#define MAX_KEYS	 SDL_NUM_SCANCODES
+#define REFRESH_MS	16  /* ~60 Hz */
+#define CURSOR_BLINK_MS 267 /* VGA: 16 frames on, 16 off at 60 Hz */
+#define MAX_KEYS	SDL_NUM_SCANCODES
 
 struct sdl_display {
 	struct vm *vm;
@@ -70,8 +70,8 @@ static int resize(struct sdl_display *d, unsigned int w, unsigned int h)
 {
 	if (d->tex)
 		SDL_DestroyTexture(d->tex);
-	d->tex = SDL_CreateTexture(d->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING,
-				   w, h);
+	d->tex = SDL_CreateTexture(d->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING, w,
+				   h);
 	if (!d->tex)
 		return -1;
 	d->tex_w = w;
@@ -186,9 +186,10 @@ static void handle_event(struct sdl_display *d, const SDL_Event *ev)
 	case SDL_MOUSEWHEEL:
 		/* SDL: positive y scrolls away from the user; PS/2: negative z. */
 		if (ev->wheel.y)
-			i8042_mouse_event(0, 0, ev->wheel.direction == SDL_MOUSEWHEEL_FLIPPED
-							? ev->wheel.y
-							: -ev->wheel.y,
+			i8042_mouse_event(0, 0,
+					  ev->wheel.direction == SDL_MOUSEWHEEL_FLIPPED
+						  ? ev->wheel.y
+						  : -ev->wheel.y,
 					  d->buttons);
 		break;
 	case SDL_WINDOWEVENT:
@@ -256,8 +257,8 @@ int sdl_display_start(struct vm *vm, bool quiet)
 	SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
 	if (SDL_Init(SDL_INIT_VIDEO) < 0)
 		goto fail;
-	d->win = SDL_CreateWindow("vmm", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, 720,
-				  400, SDL_WINDOW_RESIZABLE);
+	d->win = SDL_CreateWindow("vmm", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, 720, 400,
+				  SDL_WINDOW_RESIZABLE);
 	if (!d->win)
 		goto fail_quit;
 	d->ren = SDL_CreateRenderer(d->win, -1, 0);

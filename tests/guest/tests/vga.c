@@ -3,12 +3,12 @@
  * The standard VGA (PCI 1234:1111), the PS/2 keyboard and mouse and the
  * ACPI power button, as a driver sees them. The command line picks a part:
  *
- *   vga=text   80x25 text at 0xb8000: every character of the font, the 16
+ *   part=text  80x25 text at 0xb8000: every character of the font, the 16
  *              colours on each other, and the cursor at row 22, column 10
- *   vga=vbe    a Bochs VBE mode, 640x480x32 through ports 0x1ce/0x1cf,
+ *   part=vbe    a Bochs VBE mode, 640x480x32 through ports 0x1ce/0x1cf,
  *              filled with the pattern vga_pixel() below (the test computes
  *              it again on its own)
- *   vga=input  keyboard and mouse on IRQ 1 and 12: every byte printed as
+ *   part=input  keyboard and mouse on IRQ 1 and 12: every byte printed as
  *              "KIT: kbd XX", mouse packets as "KIT: mouse b=B dx=X dy=Y dz=Z"
  *
  * Then "KIT: ready", and the guest waits for the power button (PWRBTN_EN
@@ -21,19 +21,19 @@
 #define VGA_VENDOR 0x1234
 #define VGA_DEVICE 0x1111
 
-#define DISPI_INDEX	0x1ce
-#define DISPI_DATA	0x1cf
-#define DISPI_ID	0
-#define DISPI_XRES	1
-#define DISPI_YRES	2
-#define DISPI_BPP	3
-#define DISPI_ENABLE	4
-#define DISPI_VIRT_W	6
-#define DISPI_MEM64K	0xa
-#define DISPI_ENABLED	0x01
-#define DISPI_LFB	0x40
-#define MODE_W		640
-#define MODE_H		480
+#define DISPI_INDEX   0x1ce
+#define DISPI_DATA    0x1cf
+#define DISPI_ID      0
+#define DISPI_XRES    1
+#define DISPI_YRES    2
+#define DISPI_BPP     3
+#define DISPI_ENABLE  4
+#define DISPI_VIRT_W  6
+#define DISPI_MEM64K  0xa
+#define DISPI_ENABLED 0x01
+#define DISPI_LFB     0x40
+#define MODE_W	      640
+#define MODE_H	      480
 
 #define FADT_SMI_CMD	 48
 #define FADT_ACPI_ENABLE 52
@@ -91,6 +91,13 @@ static void draw_vbe(void)
 	uint32_t bar0, bar2, cmd;
 	volatile uint32_t *fb;
 
+	/* Firmware that leaves BARs alone (qboot): place them as vmm would. */
+	if (!(kv_pci_read32(vga_devfn, 0x10) & ~0xfu)) {
+		uint32_t base = kit_cmdline_long("kit_pci_mem", 0xc0000000);
+
+		kv_pci_write32(vga_devfn, 0x10, base);
+		kv_pci_write32(vga_devfn, 0x18, base + (16 << 20));
+	}
 	bar0 = kv_pci_read32(vga_devfn, 0x10) & ~0xfu;
 	bar2 = kv_pci_read32(vga_devfn, 0x18) & ~0xfu;
 	cmd = kv_pci_read32(vga_devfn, 4);
@@ -320,7 +327,7 @@ void kit_main(void)
 {
 	char mode[16] = "text";
 
-	kit_cmdline_get("vga", mode, sizeof(mode));
+	kit_cmdline_get("part", mode, sizeof(mode));
 	setup_power_button();
 	if (!strcmp(mode, "input")) {
 		setup_input();
