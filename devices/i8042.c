@@ -776,7 +776,7 @@ void i8042_mouse_event(int dx, int dy, int dz, unsigned int buttons)
 	dy = -dy;
 	do {
 		struct ps2_aux *a = &c->aux;
-		int x = dx, y = dy, z = dz;
+		int x = dx, y = dy;
 		uint8_t px = clamp_delta(&dx, 255), py = clamp_delta(&dy, 255);
 		uint8_t pz = clamp_delta(&dz, 7);
 		uint8_t b0 = AUX_PACKET_ALWAYS1 | (buttons & 7);
@@ -788,8 +788,8 @@ void i8042_mouse_event(int dx, int dy, int dz, unsigned int buttons)
 		aux_send(c, b0);
 		aux_send(c, px);
 		aux_send(c, py);
-		if (a->id == AUX_ID_WHEEL)
-			aux_send(c, (uint8_t)(z < 0 ? (pz & 0x0f) | 0xf0 : pz & 0x0f));
+		if (a->id == AUX_ID_WHEEL) /* a signed byte, -8..7 as QEMU sends */
+			aux_send(c, pz);
 	} while (dx || dy || dz);
 	i8042_sync(c);
 	pthread_mutex_unlock(&c->lock);

@@ -672,8 +672,10 @@ int vga_render(struct vga_frame *f, bool incremental, bool cursor_on, unsigned i
 		win_ok = !s->win_mapped ||
 			 dirty_log(s, s->win_slot, win_bits, VGA_WINDOW_SIZE / VGA_PAGE);
 	}
-	full = !incremental || f->gen != sn->gen || !f->pixels || f->width != sn->w ||
-	       f->height != sn->h || __atomic_exchange_n(&s->sw_dirty, false, __ATOMIC_RELAXED);
+	/* Taken only by the one incremental caller, and always: not short-circuited. */
+	full = incremental && __atomic_exchange_n(&s->sw_dirty, false, __ATOMIC_RELAXED);
+	full |= !incremental || f->gen != sn->gen || !f->pixels || f->width != sn->w ||
+		f->height != sn->h;
 	if (!sn->graphics)
 		memcpy(sn->cells, s->window + sn->text_off, sizeof(sn->cells));
 	pthread_mutex_unlock(&s->lock);
