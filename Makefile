@@ -81,7 +81,8 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -I. -D_GNU_SOURCE -pthread -fsanitize=fuzzer,ad
 FUZZ_SECONDS ?= 60
 FUZZ_NAMES := devices bzimage config emul virtqueue qcow2 net
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
-FUZZ_SRCS_devices := devices/*.c mmio/*.c config/*.c bios/*.c
+FUZZ_SRCS_devices := devices/*.c mmio/*.c config/*.c bios/*.c devices/display/render.c \
+		     devices/display/font.c cpu/monitor.c
 FUZZ_SRCS_bzimage := bios/*.c mmio/mem.c config/config.c
 # fuzz_net.c includes virtio/net.c (its static ring code) and stubs the rest.
 FUZZ_SRCS_net := virtio/virtqueue.c mmio/mem.c
