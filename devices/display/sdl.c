@@ -16,6 +16,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <SDL2/SDL.h>
@@ -255,8 +256,20 @@ int sdl_display_start(struct vm *vm, bool quiet)
 	SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
 	SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
 	SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
+	/* On X alone, skip SDL's Wayland probe (and its complaint on stderr). */
+	if (!getenv("SDL_VIDEODRIVER") && getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY"))
+		SDL_SetHint(SDL_HINT_VIDEODRIVER, "x11");
 	if (SDL_Init(SDL_INIT_VIDEO) < 0)
 		goto fail;
+	/*
+	 * With no display, SDL falls back to drivers that show nothing: not a
+	 * window, unless asked for by name (SDL_VIDEODRIVER=offscreen in tests).
+	 */
+	if (!getenv("SDL_VIDEODRIVER") && (!strcmp(SDL_GetCurrentVideoDriver(), "offscreen") ||
+					   !strcmp(SDL_GetCurrentVideoDriver(), "dummy"))) {
+		SDL_SetError("no display to open a window on");
+		goto fail_quit;
+	}
 	d->win = SDL_CreateWindow("vmm", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, 720, 400,
 				  SDL_WINDOW_RESIZABLE);
 	if (!d->win)
