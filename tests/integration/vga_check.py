@@ -10,6 +10,7 @@
                                    draw a character differently (every cell
                                    of that character, consistently), and the
                                    cursor cell (its blink phase) is ignored
+  vga_check.py same A B cursor     the same pixels but in the cursor cell
 
 IMG is a 24-bit BMP or a binary PPM (P6). Prints one line on failure, exits 1.
 """
@@ -150,12 +151,14 @@ def cell_diffs(a, b):
     return diffs
 
 
-def compare(a, b, what, text_mode=False):
+def compare(a, b, what, text_mode=False, cursor=False):
     if a[:2] != b[:2]:
         sys.exit("%s: size %dx%d, expected %dx%d" % (what, a[0], a[1], b[0], b[1]))
     if a[2] == b[2]:
         return
     diffs = cell_diffs(a, b) if a[0] == COLS * CW else {}
+    if cursor and list(diffs) == [CURSOR]:
+        return
     if text_mode and diffs:
         diffs.pop(CURSOR, None)
         cells = screen_cells()
@@ -186,8 +189,8 @@ def main():
     elif cmd == "text":
         compare(load(sys.argv[2]), text(sys.argv[3]), "text screen")
     elif cmd == "same":
-        compare(load(sys.argv[2]), load(sys.argv[3]), "screens",
-                len(sys.argv) > 4 and sys.argv[4] == "text")
+        how = sys.argv[4] if len(sys.argv) > 4 else ""
+        compare(load(sys.argv[2]), load(sys.argv[3]), "screens", how == "text", how == "cursor")
     else:
         sys.exit("usage: vga_check.py pattern|text|same ...")
 
