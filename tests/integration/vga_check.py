@@ -11,6 +11,12 @@
                                    of that character, consistently), and the
                                    cursor cell (its blink phase) is ignored
   vga_check.py same A B cursor     the same pixels but in the cursor cell
+  vga_check.py find IMG TEXT FONT [CELL_W]
+                                   TEXT is on the screen IMG in character cells
+                                   CELL_W (8) x 16 wide, glyphs as in FONT (at
+                                   most one glyph may differ: another font's
+                                   '0' or '-'), whatever the colours: for a
+                                   Linux framebuffer console
 
 IMG is a 24-bit BMP or a binary PPM (P6). Prints one line on failure, exits 1.
 """
@@ -182,6 +188,32 @@ def compare(a, b, what, text_mode=False, cursor=False):
     sys.exit("%s: %d pixels differ %s" % (what, n, first))
 
 
+def find(img, text, font_path, cw):
+    w, h, px = img
+    glyphs = font(font_path)
+
+    def pixel(x, y):
+        return px[(y * w + x) * 3:(y * w + x) * 3 + 3]
+
+    # A pixel is lit when it differs from its cell's top left (a glyph's
+    # first row is empty): any colours, any background.
+    lit = [[pixel(x, y) != pixel(x - x % cw, y - y % CH) for x in range(w)] for y in range(h)]
+    for r in range(h // CH):
+        for c in range(w // cw - len(text) + 1):
+            bad = 0
+            for i, ch in enumerate(text.encode("cp437")):
+                x0, y0 = (c + i) * cw, r * CH
+                ok = all(lit[y0 + y][x0 + x] == bool(glyphs[ch][y] & (0x80 >> x))
+                         for y in range(CH) for x in range(8))
+                bad += not ok
+                if bad > 1:
+                    break
+            if bad <= 1:
+                print("found at row %d, column %d" % (r, c))
+                return
+    sys.exit("'%s' is not on the screen" % text)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "pattern":
@@ -191,8 +223,11 @@ def main():
     elif cmd == "same":
         how = sys.argv[4] if len(sys.argv) > 4 else ""
         compare(load(sys.argv[2]), load(sys.argv[3]), "screens", how == "text", how == "cursor")
+    elif cmd == "find":
+        find(load(sys.argv[2]), sys.argv[3], sys.argv[4],
+             int(sys.argv[5]) if len(sys.argv) > 5 else 8)
     else:
-        sys.exit("usage: vga_check.py pattern|text|same ...")
+        sys.exit("usage: vga_check.py pattern|text|same|find ...")
 
 
 main()
