@@ -116,7 +116,7 @@ expect_image() {
 expect_closed() {
 	if [ -n "$HAVE_X" ]; then
 		expect_status 0
-		expect_line "KIT: power button" "$1"
+		expect_line "KIT: power button sci" "$1"
 		expect_grep "window closed: pressing the power button" "$1"
 	else
 		expect_status 143
@@ -240,7 +240,7 @@ begin vga_vbe_qemu
 if need_qemu "$CHECK"; then
 	qemu_screendump "$WORK/vbe.qemu" vbe -M pc -bios qboot.rom
 	expect_status 0
-	expect_line "KIT: power button" "$WORK/vbe.qemu"
+	expect_line "KIT: power button sci" "$WORK/vbe.qemu"
 	expect_image pattern "$WORK/vbe.qemu.ppm"
 	[ -e "$WORK/vbe.bmp" ] && expect_image same "$WORK/vbe.qemu.ppm" "$WORK/vbe.bmp"
 	end_check "$WORK/vbe.qemu"
@@ -251,7 +251,7 @@ begin vga_text_qemu
 if need_qemu "$CHECK"; then
 	qemu_screendump "$WORK/text.qemu" text -M pc
 	expect_status 0
-	expect_line "KIT: power button" "$WORK/text.qemu"
+	expect_line "KIT: power button sci" "$WORK/text.qemu"
 	[ -e "$WORK/text.bmp" ] && expect_image same "$WORK/text.qemu.ppm" "$WORK/text.bmp" text
 	end_check "$WORK/text.qemu"
 fi

@@ -35,6 +35,7 @@
 #define MODE_W	      640
 #define MODE_H	      480
 
+#define FADT_SCI_INT	 46
 #define FADT_SMI_CMD	 48
 #define FADT_ACPI_ENABLE 52
 #define FADT_PM1A_EVT	 56
@@ -286,6 +287,16 @@ static void print_input(void)
 /* Power button                                                        */
 
 static uint16_t pm1_sts, pm1_en;
+static volatile bool sci_seen;
+
+/* The SCI (level): the button's status bit cleared here ends it. */
+static void sci_irq(int vector)
+{
+	if (inw(pm1_sts) & PM1_PWRBTN) {
+		outw(PM1_PWRBTN, pm1_sts);
+		sci_seen = true;
+	}
+}
 
 static void setup_power_button(void)
 {
@@ -303,23 +314,31 @@ static void setup_power_button(void)
 	pm1_sts = evt;
 	pm1_en = evt + p[FADT_PM1_EVT_LEN] / 2;
 	outw(PM1_PWRBTN, pm1_sts); /* stale status */
+	kit_isa_irq(p[FADT_SCI_INT] | p[FADT_SCI_INT + 1] << 8, sci_irq);
 	outw(inw(pm1_en) | PM1_PWRBTN, pm1_en);
 }
 
+/*
+ * Until the button: its status bit, polled, and its SCI. Once the bit
+ * shows, the SCI has 50 ms to arrive ("KIT: power button sci").
+ */
 static void wait_power_button(bool input)
 {
 	kit_printf("KIT: ready\n");
 	for (;;) {
-		if (input) {
-			kit_irq_poll();
+		kit_irq_poll();
+		if (input)
 			print_input();
-		}
-		if (inw(pm1_sts) & PM1_PWRBTN)
+		if (sci_seen || (inw(pm1_sts) & PM1_PWRBTN))
 			break;
 		kit_udelay(2000);
 	}
+	for (int i = 0; i < 25 && !sci_seen; i++) {
+		kit_udelay(2000);
+		kit_irq_poll();
+	}
 	outw(PM1_PWRBTN, pm1_sts);
-	kit_printf("KIT: power button\n");
+	kit_printf("KIT: power button%s\n", sci_seen ? " sci" : "");
 	kit_poweroff();
 }
 
