@@ -31,9 +31,10 @@ DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev liblzma-dev liburing-dev
 # The default Linux guest (tests/guest/linux/build.sh): Debian's kernel and
 # busybox-static are downloaded with apt-get and unpacked, never installed.
 DEB_GUEST := apt dpkg coreutils findutils xz-utils gzip cpio kmod
+# t_vga.sh: an X server, input, screenshots, and Debian's VGA font to check text against.
 DEB_TEST  := libcmocka-dev qemu-system-x86 qemu-utils util-linux clang-format clang \
 	     libclang-rt-14-dev iproute2 e2fsprogs xvfb xdotool imagemagick python3 libx11-6 \
-	     console-setup-linux
+	     console-data
 DEB_ALL   := $(DEB_BUILD) $(DEB_GUEST) $(DEB_TEST)
 
 .PHONY: all run test unit integration bench deps help clean guest fuzz fuzz-smoke fuzz-corpus \
@@ -131,6 +132,7 @@ deps:
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 		echo "deps: installing $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y -q $$missing >/dev/null 2>&1 || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q $$missing; }; \
 	else \
