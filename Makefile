@@ -31,7 +31,7 @@ DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev liblzma-dev liburing-dev
 # The default Linux guest (tests/guest/linux/build.sh): Debian's kernel and
 # busybox-static are downloaded with apt-get and unpacked, never installed.
 DEB_GUEST := apt dpkg coreutils findutils xz-utils gzip cpio kmod
-# t_vga.sh: an X server, input, screenshots, and Debian's VGA font to check text against.
+# Tests; t_vga.sh adds an X server, input, screenshots and the VGA font it checks text with.
 DEB_TEST  := libcmocka-dev qemu-system-x86 qemu-utils util-linux clang-format clang \
 	     libclang-rt-14-dev iproute2 e2fsprogs xvfb xdotool imagemagick python3 libx11-6 \
 	     console-data
