@@ -10,10 +10,11 @@ WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 $(WARN) -I. -D_GNU_SOURCE -pthread -fno-strict-aliasing \
 	   -MMD -MP
-LDLIBS	+= -pthread -llzma -luring -laio
+LDLIBS	+= -pthread -llzma -luring -laio -lSDL2
 
 # Everything except main() goes into the objects unit tests link against.
-LIB_SRCS := $(wildcard cpu/*.c mmio/*.c devices/*.c devices/block/*.c virtio/*.c emul/*.c \
+LIB_SRCS := $(wildcard cpu/*.c mmio/*.c devices/*.c devices/block/*.c devices/display/*.c \
+			virtio/*.c emul/*.c \
 			enlight/*.c bios/*.c config/*.c)
 SRCS	:= vmm.c $(LIB_SRCS)
 OBJS	:= $(SRCS:%.c=$(BUILD)/obj/%.o)
@@ -25,12 +26,15 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 # Debian packages: building, testing, and the test guests' peers.
-DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev liblzma-dev liburing-dev libaio-dev
+DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev liblzma-dev liburing-dev libaio-dev \
+	     libsdl2-dev
 # The default Linux guest (tests/guest/linux/build.sh): Debian's kernel and
 # busybox-static are downloaded with apt-get and unpacked, never installed.
 DEB_GUEST := apt dpkg coreutils findutils xz-utils gzip cpio kmod
+# Tests; t_vga.sh adds an X server, input, screenshots and the VGA font it checks text with.
 DEB_TEST  := libcmocka-dev qemu-system-x86 qemu-utils util-linux clang-format clang \
-	     libclang-rt-14-dev iproute2 e2fsprogs
+	     libclang-rt-14-dev iproute2 e2fsprogs xvfb xdotool imagemagick python3 libx11-6 \
+	     console-data
 DEB_ALL   := $(DEB_BUILD) $(DEB_GUEST) $(DEB_TEST)
 
 .PHONY: all run test unit integration bench deps help clean guest fuzz fuzz-smoke fuzz-corpus \
@@ -80,7 +84,8 @@ FUZZ_NAMES := devices bzimage config emul virtqueue qcow2 net ide
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 # The IDE controller needs the block layer: fuzz_ide stubs it.
 FUZZ_SRCS_devices := $(filter-out devices/ide.c devices/atapi.c,$(wildcard devices/*.c)) \
-		     mmio/*.c config/*.c bios/*.c
+		     mmio/*.c config/*.c bios/*.c devices/display/render.c \
+		     devices/display/font.c cpu/monitor.c
 FUZZ_SRCS_ide := devices/ide.c devices/atapi.c devices/pci.c devices/device.c mmio/*.c \
 		 config/config.c cpu/monitor.c
 FUZZ_SRCS_bzimage := bios/*.c mmio/mem.c config/config.c
@@ -131,6 +136,7 @@ deps:
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 		echo "deps: installing $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y -q $$missing >/dev/null 2>&1 || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q $$missing; }; \
 	else \

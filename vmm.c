@@ -27,6 +27,7 @@
 #include "devices/chardev.h"
 #include "devices/block/block.h"
 #include "devices/device.h"
+#include "devices/display/display.h"
 #include "mmio/bus.h"
 #include "mmio/ioloop.h"
 
@@ -218,7 +219,7 @@ static int run_machine(struct vm *vm, const struct kernel_image *k)
 		ret = start_vcpus(vm);
 		if (ret)
 			return ret;
-		if (vm_wait_event(vm) == VM_EVENT_EXIT)
+		if (display_wait_event(vm) == VM_EVENT_EXIT)
 			break;
 		stop_vcpus(vm);
 		if (!vm_reset_begin(vm))
@@ -272,6 +273,8 @@ int main(int argc, char **argv)
 	if (devices_init(vm) < 0)
 		return VMM_EXIT_HOST_ERROR;
 	ret = load_guest(vm, &kernel);
+	if (!ret)
+		ret = display_init(vm);
 	if (ret)
 		return ret;
 	if (ioloop_start() < 0) {
@@ -280,6 +283,7 @@ int main(int argc, char **argv)
 	}
 
 	ret = run_machine(vm, &kernel);
+	display_fini();
 
 	ioloop_stop(); /* no I/O callback may run while devices drain and free */
 	devices_shutdown(vm);

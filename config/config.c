@@ -33,6 +33,7 @@ enum key_type {
 	K_CONSOLE,
 	K_TRANSPORT,
 	K_CDROM,
+	K_DISPLAY,
 };
 
 struct key {
@@ -64,6 +65,10 @@ static const struct key keys[] = {
 	{ "rng", K_BOOL, NULL, "a virtio-rng device fed by the host's getrandom()" },
 	{ "virtio-transport", K_TRANSPORT, "pci|mmio",
 	  "transport of virtio devices (default pci)" },
+	{ "display", K_DISPLAY, "none|sdl",
+	  "a window with the VGA screen, keyboard and mouse (default sdl with $DISPLAY)" },
+	{ "screenshot-on-exit", K_STRING, "FILE.bmp", "save the screen as a BMP image at exit" },
+	{ "name", K_STRING, "NAME", "the VM's name, for the window title (default the kernel's)" },
 	{ "config", K_CONFIG, "FILE", "read more keys from FILE: one 'key = value' per line" },
 };
 
@@ -446,6 +451,10 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 			c->kernel = val;
 		else if (!strcmp(k->name, "initrd"))
 			c->initrd = val;
+		else if (!strcmp(k->name, "screenshot-on-exit"))
+			c->screenshot = val;
+		else if (!strcmp(k->name, "name"))
+			c->name = val;
 		else
 			c->append = val;
 		return 0;
@@ -532,6 +541,16 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 		}
 		return 0;
 	case K_CONFIG: return config_file(c, val);
+	case K_DISPLAY:
+		if (!strcmp(val, "none")) {
+			c->display = DISPLAY_NONE;
+		} else if (!strcmp(val, "sdl")) {
+			c->display = DISPLAY_SDL;
+		} else {
+			fprintf(stderr, "vmm: --display: expected none or sdl, got '%s'\n", val);
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }

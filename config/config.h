@@ -22,6 +22,8 @@ enum disk_aio { DISK_AIO_IO_URING, DISK_AIO_NATIVE, DISK_AIO_THREADS };
 /* Which front end serves a disk; DEFAULT: virtio with --kernel, IDE without. */
 enum disk_if { DISK_IF_DEFAULT, DISK_IF_VIRTIO, DISK_IF_IDE };
 #define CONFIG_MAX_IDE 4 /* two channels, master and slave */
+/* --display: AUTO is SDL when $DISPLAY/$WAYLAND_DISPLAY is set and SDL starts. */
+enum display_kind { DISPLAY_AUTO, DISPLAY_NONE, DISPLAY_SDL };
 
 /* --disk file=PATH[,format=raw|qcow2][,readonly][,cache=][,aio=][,serial=][,transport=] */
 struct disk_opts {
@@ -60,6 +62,9 @@ struct config {
 	bool virtio_console;		 /* --console virtio: hvc0 */
 	bool rng;			 /* --rng: virtio-rng from getrandom() */
 	enum virtio_transport transport; /* --virtio-transport, default PCI */
+	enum display_kind display;	 /* --display */
+	const char *screenshot;		 /* --screenshot-on-exit FILE.bmp */
+	const char *name;		 /* --name: window title; default the kernel's name */
 	struct config_str *owned;	 /* values read from config files */
 	const char *cdrom;		 /* --cdrom FILE: ATAPI, secondary master */
 };

@@ -429,6 +429,16 @@ void vm_request_reset(struct vm *vm, const char *why)
 		vm_post_event(vm, VM_EVENT_RESET, 0, why);
 }
 
+enum vm_event vm_poll_event(struct vm *vm)
+{
+	enum vm_event ev;
+
+	pthread_mutex_lock(&vm->event_lock);
+	ev = vm->event;
+	pthread_mutex_unlock(&vm->event_lock);
+	return ev;
+}
+
 enum vm_event vm_wait_event(struct vm *vm)
 {
 	enum vm_event ev;

@@ -104,6 +104,8 @@ void vm_request_exit(struct vm *vm, int status, const char *why);
 void vm_request_reset(struct vm *vm, const char *why);
 /* Main thread: wait for the next machine event. */
 enum vm_event vm_wait_event(struct vm *vm);
+/* The pending machine event, VM_EVENT_NONE if none (a loop that cannot block). */
+enum vm_event vm_poll_event(struct vm *vm);
 /*
  * Reboot in place, as a PC resets: the vCPUs (stopped and joined), the
  * interrupt controllers and the PIT go back to their power-on state. The VM

@@ -123,6 +123,7 @@
 #define AUX_CMD_RESEND	    0xfe
 #define AUX_CMD_RESET	    0xff
 #define AUX_ID		    0x00 /* plain PS/2 mouse */
+#define AUX_ID_WHEEL	    0x03 /* IntelliMouse: 4-byte packets with a wheel */
 #define AUX_STATUS_REMOTE   0x40
 #define AUX_STATUS_ENABLED  0x20
 #define AUX_STATUS_SCALE21  0x10
@@ -151,6 +152,8 @@ struct ps2_aux {
 	uint8_t last;
 	uint8_t resolution, rate;
 	bool scale21, remote, wrap, reporting;
+	uint8_t id;	  /* AUX_ID, or AUX_ID_WHEEL after the magic rate sequence */
+	uint8_t rates[3]; /* the last three sample rates set: 200, 100, 80 = wheel */
 };
 
 struct i8042 {
@@ -379,10 +382,17 @@ static void aux_write(struct i8042 *c, uint8_t v)
 	struct ps2_aux *a = &c->aux;
 
 	if (a->arg_cmd) {
-		if (a->arg_cmd == AUX_CMD_SET_RES)
+		if (a->arg_cmd == AUX_CMD_SET_RES) {
 			a->resolution = v & 3;
-		else
+		} else {
 			a->rate = v;
+			a->rates[0] = a->rates[1];
+			a->rates[1] = a->rates[2];
+			a->rates[2] = v;
+			/* IntelliMouse's knock (psmouse's intellimouse_detect). */
+			if (a->rates[0] == 200 && a->rates[1] == 100 && a->rates[2] == 80)
+				a->id = AUX_ID_WHEEL;
+		}
 		a->arg_cmd = 0;
 		aux_send(c, PS2_ACK);
 		return;
@@ -422,7 +432,7 @@ static void aux_write(struct i8042 *c, uint8_t v)
 		break;
 	case AUX_CMD_GET_ID:
 		aux_send(c, PS2_ACK);
-		aux_send(c, AUX_ID);
+		aux_send(c, a->id);
 		break;
 	case AUX_CMD_ENABLE:
 	case AUX_CMD_DISABLE:
@@ -437,6 +447,7 @@ static void aux_write(struct i8042 *c, uint8_t v)
 	case AUX_CMD_RESET:
 		q_clear(&a->q);
 		aux_defaults(a);
+		a->id = AUX_ID;
 		aux_send(c, PS2_ACK);
 		aux_send(c, PS2_BAT_OK);
 		aux_send(c, AUX_ID);
@@ -658,6 +669,128 @@ void i8042_aux_push(const uint8_t *bytes, size_t n)
 	streaming = c->aux.reporting && !c->aux.remote && !c->aux.wrap;
 	for (size_t i = 0; streaming && i < n; i++)
 		aux_send(c, bytes[i]);
+	i8042_sync(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * The 8042's translation of scan code set 2 into set 1, for codes below
+ * 0x80 (IBM PS/2 technical reference; QEMU's ps2.c has the same table).
+ * Set 2's F7 (0x83) becomes 0x41; prefixes and replies pass unchanged.
+ */
+static const uint8_t xlate_set2[128] = {
+	0xff, 0x43, 0x41, 0x3f, 0x3d, 0x3b, 0x3c, 0x58, 0x64, 0x44, 0x42, 0x40, 0x3e, 0x0f, 0x29,
+	0x59, 0x65, 0x38, 0x2a, 0x70, 0x1d, 0x10, 0x02, 0x5a, 0x66, 0x71, 0x2c, 0x1f, 0x1e, 0x11,
+	0x03, 0x5b, 0x67, 0x2e, 0x2d, 0x20, 0x12, 0x05, 0x04, 0x5c, 0x68, 0x39, 0x2f, 0x21, 0x14,
+	0x13, 0x06, 0x5d, 0x69, 0x31, 0x30, 0x23, 0x22, 0x15, 0x07, 0x5e, 0x6a, 0x72, 0x32, 0x24,
+	0x16, 0x08, 0x09, 0x5f, 0x6b, 0x33, 0x25, 0x17, 0x18, 0x0b, 0x0a, 0x60, 0x6c, 0x34, 0x35,
+	0x26, 0x27, 0x19, 0x0c, 0x61, 0x6d, 0x73, 0x28, 0x74, 0x1a, 0x0d, 0x62, 0x6e, 0x3a, 0x36,
+	0x1c, 0x1b, 0x75, 0x2b, 0x63, 0x76, 0x55, 0x56, 0x77, 0x78, 0x79, 0x7a, 0x0e, 0x7b, 0x7c,
+	0x4f, 0x7d, 0x4b, 0x47, 0x7e, 0x7f, 0x6f, 0x52, 0x53, 0x50, 0x4c, 0x4d, 0x48, 0x01, 0x45,
+	0x57, 0x4e, 0x51, 0x4a, 0x37, 0x49, 0x46, 0x54,
+};
+
+uint8_t i8042_xlate(uint8_t code)
+{
+	if (code < 0x80)
+		return xlate_set2[code];
+	return code == 0x83 ? 0x41 : code;
+}
+
+/*
+ * Queue set-2 bytes as the guest should see them: translated to set 1 when
+ * the command byte's XLATE bit is on or the keyboard was put in set 1 (a
+ * break prefix F0 then sets bit 7 of the next code). Set 3 is not
+ * modelled: such a guest gets set 2.
+ */
+static void kbd_send_set2(struct i8042 *c, const uint8_t *b, size_t n)
+{
+	bool xlate = (c->ram[0] & I8042_CTR_XLATE) || c->kbd.scanset == 1;
+	bool brk = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!xlate) {
+			kbd_send(c, b[i]);
+		} else if (b[i] == 0xf0) {
+			brk = true;
+		} else {
+			kbd_send(c, i8042_xlate(b[i]) | (brk ? 0x80 : 0));
+			brk = false;
+		}
+	}
+}
+
+void i8042_kbd_key(unsigned int code, bool down)
+{
+	struct i8042 *c = &i8042;
+	uint8_t b[8];
+	size_t n = 0;
+
+	if (!c->vm || !code)
+		return;
+	if (code == KEY_SET2_PAUSE) {
+		/* Make only; Pause has no break code. */
+		static const uint8_t pause[] = { 0xe1, 0x14, 0x77, 0xe1, 0xf0, 0x14, 0xf0, 0x77 };
+
+		if (!down)
+			return;
+		memcpy(b, pause, sizeof(pause));
+		n = sizeof(pause);
+	} else if (code == KEY_SET2_PRINT) {
+		/* A fake left Shift around keypad '*', as the keyboard sends it. */
+		static const uint8_t make[] = { 0xe0, 0x12, 0xe0, 0x7c };
+		static const uint8_t brk[] = { 0xe0, 0xf0, 0x7c, 0xe0, 0xf0, 0x12 };
+
+		n = down ? sizeof(make) : sizeof(brk);
+		memcpy(b, down ? make : brk, n);
+	} else {
+		if (code & KEY_SET2_E0)
+			b[n++] = 0xe0;
+		if (!down)
+			b[n++] = 0xf0;
+		b[n++] = code & 0xff;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (c->kbd.scanning)
+		kbd_send_set2(c, b, n);
+	i8042_sync(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static uint8_t clamp_delta(int *d, int lim)
+{
+	int v = *d < -lim ? -lim : *d > lim ? lim : *d;
+
+	*d -= v;
+	return (uint8_t)v;
+}
+
+void i8042_mouse_event(int dx, int dy, int dz, unsigned int buttons)
+{
+	struct i8042 *c = &i8042;
+
+	if (!c->vm)
+		return;
+	pthread_mutex_lock(&c->lock);
+	/* PS/2 counts up as positive y; the host's y grows downwards. */
+	dy = -dy;
+	do {
+		struct ps2_aux *a = &c->aux;
+		int x = dx, y = dy;
+		uint8_t px = clamp_delta(&dx, 255), py = clamp_delta(&dy, 255);
+		uint8_t pz = clamp_delta(&dz, 7);
+		uint8_t b0 = AUX_PACKET_ALWAYS1 | (buttons & 7);
+
+		if (!a->reporting || a->remote || a->wrap ||
+		    a->q.count + 4 > PS2_QUEUE_SIZE) /* no room: drop, as a mouse would */
+			break;
+		b0 |= (x < 0 ? 0x10 : 0) | (y < 0 ? 0x20 : 0);
+		aux_send(c, b0);
+		aux_send(c, px);
+		aux_send(c, py);
+		if (a->id == AUX_ID_WHEEL) /* a signed byte, -8..7 as QEMU sends */
+			aux_send(c, pz);
+	} while (dx || dy || dz);
 	i8042_sync(c);
 	pthread_mutex_unlock(&c->lock);
 }

@@ -12,6 +12,21 @@
 
 #include "mmio/mem.h"
 
+/*
+ * Low RAM [0, low), less the VGA window: reads and writes there go to the
+ * display device (a PC's RAM behind the window is not reachable either).
+ */
+static void mem_add_low(struct guest_mem *m, uint64_t low)
+{
+	uint64_t first = low < MEM_VGA_START ? low : MEM_VGA_START;
+
+	m->ranges[m->nr_ranges++] = (struct mem_range){ .gpa = 0, .size = first, .hva = m->base };
+	if (low > MEM_VGA_END)
+		m->ranges[m->nr_ranges++] = (struct mem_range){ .gpa = MEM_VGA_END,
+								.size = low - MEM_VGA_END,
+								.hva = m->base + MEM_VGA_END };
+}
+
 int mem_init(struct guest_mem *m, uint64_t size)
 {
 	uint64_t low = size < MEM_PCI_HOLE_START ? size : MEM_PCI_HOLE_START;
@@ -34,14 +49,11 @@ int mem_init(struct guest_mem *m, uint64_t size)
 	madvise(p, size, MADV_HUGEPAGE);
 	m->base = p;
 	m->size = size;
-	m->ranges[0] = (struct mem_range){ .gpa = 0, .size = low, .hva = m->base };
-	m->nr_ranges = 1;
-	if (size > low) {
-		m->ranges[1] = (struct mem_range){ .gpa = MEM_4G,
-						   .size = size - low,
-						   .hva = m->base + low };
-		m->nr_ranges = 2;
-	}
+	mem_add_low(m, low);
+	if (size > low)
+		m->ranges[m->nr_ranges++] = (struct mem_range){ .gpa = MEM_4G,
+								.size = size - low,
+								.hva = m->base + low };
 	return 0;
 }
 
@@ -130,5 +142,10 @@ int mem_write(const struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t
 
 uint64_t mem_low_end(const struct guest_mem *m)
 {
-	return m->nr_ranges ? m->ranges[0].size : 0;
+	uint64_t end = 0;
+
+	for (int i = 0; i < m->nr_ranges; i++)
+		if (m->ranges[i].gpa < MEM_4G)
+			end = m->ranges[i].gpa + m->ranges[i].size;
+	return end;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Guest RAM. One host mapping, cut into at most two guest-physical ranges:
- * [0, low) below the PCI hole and [4 GiB, 4 GiB + high) above it.
+ * Guest RAM. One host mapping, cut into at most three guest-physical ranges:
+ * [0, 640 KiB) and [768 KiB, low) around the legacy VGA window, which is
+ * never RAM (the display device maps it), below the PCI hole, and
+ * [4 GiB, 4 GiB + high) above it. The mapping keeps guest offsets below
+ * 4 GiB: the window's 128 KiB of it are simply not used.
  *
  * mem_ptr() is the only way to turn a guest-physical address into a host
  * pointer. It checks the whole range (address + length, overflow included)
@@ -16,7 +19,9 @@
 
 #define MEM_PCI_HOLE_START 0xc0000000ULL /* 3 GiB: low RAM ends here at most */
 #define MEM_4G		   0x100000000ULL
-#define MEM_MAX_RANGES	   2
+#define MEM_MAX_RANGES	   3
+#define MEM_VGA_START	   0xa0000ULL /* legacy VGA window: not RAM */
+#define MEM_VGA_END	   0xc0000ULL
 
 struct mem_range {
 	uint64_t gpa;  /* first guest-physical byte */
@@ -43,7 +48,7 @@ bool mem_valid(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 /* Copy in/out; 0 or -EFAULT when the range is not entirely RAM. */
 int mem_read(const struct guest_mem *m, uint64_t gpa, void *buf, uint64_t len);
 int mem_write(const struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t len);
-/* End of RAM below the PCI hole (the low range's end). */
+/* End of RAM below the PCI hole (the last low range's end). */
 uint64_t mem_low_end(const struct guest_mem *m);
 
 /*

@@ -21,6 +21,10 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 
+# vmm opens a window by default when it sees a display: not in tests (t_vga.sh
+# starts an X server of its own).
+unset DISPLAY WAYLAND_DISPLAY
+
 VMM=${VMM:-build/vmm}
 GUEST=${GUEST:-build/guest}
 QEMU=${QEMU:-qemu-system-x86_64}

@@ -266,6 +266,27 @@ static void test_bad_virtio_devices(void **state)
 	expect_error(ARGV("--kernel", "bz", "--virtio-transport", "ccw"), "expected pci or mmio");
 }
 
+static void test_display(void **state)
+{
+	struct config c = { 0 };
+
+	assert_int_equal(parse(&c, ARGV("--kernel", "bz")), 0);
+	assert_int_equal(c.display, DISPLAY_AUTO);
+	assert_null(c.screenshot);
+	assert_int_equal(parse(&c, ARGV("--kernel", "bz", "--display", "sdl",
+					"--screenshot-on-exit", "s.bmp", "--name", "web1")),
+			 0);
+	assert_int_equal(c.display, DISPLAY_SDL);
+	assert_string_equal(c.screenshot, "s.bmp");
+	assert_string_equal(c.name, "web1");
+	assert_int_equal(parse(&c, ARGV("--kernel", "bz", "--display=sdl", "--display", "none")),
+			 0);
+	assert_int_equal(c.display, DISPLAY_NONE);
+	config_free(&c);
+	expect_error(ARGV("--kernel", "bz", "--display", "gtk"), "'gtk'");
+	expect_error(ARGV("--kernel", "bz", "--screenshot-on-exit", ""), "--screenshot-on-exit");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_virtio_devices),
 		cmocka_unit_test(test_bad_virtio_devices),
+		cmocka_unit_test(test_display),
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_config_file),

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "devices/display/keymap.h"
 #include "devices/i8042.h"
 #include "tests/unit/fake_vm.h"
 
@@ -262,6 +263,164 @@ static void test_reset_requests(void **state)
 	assert_int_equal(read_byte(), 0x65);
 }
 
+/* Every byte waiting, as the guest would read them; returns how many. */
+static int drain(uint8_t *buf, int max)
+{
+	int n = 0, b;
+
+	while (n < max && (b = read_byte()) >= 0)
+		buf[n++] = b;
+	return n;
+}
+
+static void expect_bytes(const uint8_t *want, int n)
+{
+	uint8_t got[32];
+
+	assert_int_equal(drain(got, sizeof(got)), n);
+	assert_memory_equal(got, want, n);
+}
+
+/* A key by its USB HID usage (SDL scancode), down then up. */
+static void press(unsigned int usage)
+{
+	unsigned int code = keymap_hid_to_set2(usage);
+
+	assert_int_not_equal(code, 0);
+	i8042_kbd_key(code, true);
+	i8042_kbd_key(code, false);
+}
+
+/*
+ * Host keys reach the guest in scan code set 1 (the controller translates,
+ * as firmware leaves it): make codes from the IBM PC/AT tables, break =
+ * make | 0x80, E0 before the extended keys.
+ */
+static void test_key_events_set1(void **state)
+{
+	static const struct {
+		unsigned int usage;
+		uint8_t set1;
+	} keys[] = {
+		{ 0x04, 0x1e },
+		/* a */ { 0x14, 0x10 },
+		/* q */ { 0x1d, 0x2c }, /* z */
+		{ 0x1e, 0x02 },
+		/* 1 */ { 0x27, 0x0b },
+		/* 0 */ { 0x28, 0x1c }, /* Enter */
+		{ 0x29, 0x01 },
+		/* Esc */ { 0x2a, 0x0e },
+		/* BS */ { 0x2b, 0x0f }, /* Tab */
+		{ 0x2c, 0x39 },
+		/* Space */ { 0x3a, 0x3b },
+		/* F1 */ { 0x40, 0x41 }, /* F7 */
+		{ 0x45, 0x58 },
+		/* F12 */ { 0xe1, 0x2a },
+		/* LShift */ { 0xe5, 0x36 }, /* RShift */
+		{ 0xe0, 0x1d },
+		/* LCtrl */ { 0xe2, 0x38 },
+		/* LAlt */ { 0x39, 0x3a }, /* Caps */
+		{ 0x53, 0x45 },
+		/* NumLock */ { 0x5f, 0x47 },
+		/* KP7 */ { 0x55, 0x37 }, /* KP* */
+	};
+	static const struct {
+		unsigned int usage;
+		uint8_t set1;
+	} ext[] = {
+		{ 0x52, 0x48 },
+		/* Up */ { 0x50, 0x4b },
+		/* Left */ { 0x51, 0x50 }, /* Down */
+		{ 0x4f, 0x4d },
+		/* Right */ { 0x58, 0x1c },
+		/* KP Enter */ { 0xe4, 0x1d }, /* RCtrl */
+		{ 0xe6, 0x38 },
+		/* RAlt */ { 0x4c, 0x53 },
+		/* Delete */ { 0x4a, 0x47 }, /* Home */
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		uint8_t want[] = { keys[i].set1, keys[i].set1 | 0x80 };
+
+		press(keys[i].usage);
+		expect_bytes(want, 2);
+	}
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		uint8_t want[] = { 0xe0, ext[i].set1, 0xe0, ext[i].set1 | 0x80 };
+
+		press(ext[i].usage);
+		expect_bytes(want, 4);
+	}
+	/* PrintScreen and Pause have sequences of their own. */
+	press(0x46);
+	expect_bytes((const uint8_t[]){ 0xe0, 0x2a, 0xe0, 0x37, 0xe0, 0xb7, 0xe0, 0xaa }, 8);
+	press(0x48);
+	expect_bytes((const uint8_t[]){ 0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5 }, 6);
+	/* Keys a PC keyboard does not have, and nonsense, send nothing. */
+	assert_int_equal(keymap_hid_to_set2(0x00), 0);
+	assert_int_equal(keymap_hid_to_set2(0x68), 0); /* F13 */
+	assert_int_equal(keymap_hid_to_set2(100000), 0);
+	i8042_kbd_key(0, true);
+	assert_int_equal(read_byte(), -1);
+}
+
+/* Translation off (or scan code set chosen by the guest): set 2 as is. */
+static void test_key_events_set2(void **state)
+{
+	command_arg(0x60, CTR_KBDINT); /* XLATE off */
+	press(0x04);
+	expect_bytes((const uint8_t[]){ 0x1c, 0xf0, 0x1c }, 3);
+	press(0x52);
+	expect_bytes((const uint8_t[]){ 0xe0, 0x75, 0xe0, 0xf0, 0x75 }, 5);
+	/* Set 1 chosen by the keyboard command F0 01: translated again. */
+	outb(DATA, 0xf0);
+	outb(DATA, 0x01);
+	expect_bytes((const uint8_t[]){ 0xfa, 0xfa }, 2);
+	press(0x04);
+	expect_bytes((const uint8_t[]){ 0x1e, 0x9e }, 2);
+	/* A disabled keyboard (F5) drops keys, as a real one does. */
+	outb(DATA, 0xf5);
+	expect_bytes((const uint8_t[]){ 0xfa }, 1);
+	press(0x04);
+	assert_int_equal(read_byte(), -1);
+}
+
+static void aux(uint8_t v)
+{
+	command_arg(0xd4, v);
+}
+
+static void test_mouse_events(void **state)
+{
+	command_arg(0x60, CTR_KBDINT | CTR_AUXINT);
+	/* Not streaming yet: nothing is sent. */
+	i8042_mouse_event(5, 5, 0, 0);
+	assert_int_equal(read_byte(), -1);
+	aux(0xf4);
+	expect_bytes((const uint8_t[]){ 0xfa }, 1);
+	/* Right 10, up 5 (screen y grows downwards), left button held. */
+	i8042_mouse_event(10, -5, 0, 1);
+	expect_bytes((const uint8_t[]){ 0x09, 10, 5 }, 3);
+	assert_true(fake_rises(12) > 0);
+	/* Left 300, down 2: two packets, each within the 9-bit range. */
+	i8042_mouse_event(-300, 2, 0, 4);
+	expect_bytes((const uint8_t[]){ 0x3c, 0x01, 0xfe, 0x1c, 0xd3, 0x00 }, 6);
+	/* No wheel byte until the IntelliMouse knock: 200, 100, 80. */
+	i8042_mouse_event(0, 0, -1, 0);
+	expect_bytes((const uint8_t[]){ 0x08, 0, 0 }, 3);
+	aux(0xf3), aux(200), aux(0xf3), aux(100), aux(0xf3), aux(80), aux(0xf2);
+	expect_bytes((const uint8_t[]){ 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0x03 }, 8);
+	i8042_mouse_event(0, 0, -1, 2);
+	expect_bytes((const uint8_t[]){ 0x0a, 0, 0, 0xff }, 4);
+	i8042_mouse_event(0, 0, 9, 0); /* 7 notches a packet at most */
+	expect_bytes((const uint8_t[]){ 0x08, 0, 0, 0x07, 0x08, 0, 0, 0x02 }, 8);
+	/* A reset forgets the wheel. */
+	aux(0xff);
+	expect_bytes((const uint8_t[]){ 0xfa, 0xaa, 0x00 }, 3);
+	aux(0xf2);
+	expect_bytes((const uint8_t[]){ 0xfa, 0x00 }, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +431,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mouse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aux_loop_irq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_events_set1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_events_set2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mouse_events, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

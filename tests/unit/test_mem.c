@@ -16,11 +16,12 @@ static void test_small_guest(void **state)
 	uint8_t buf[16] = { 1, 2, 3 };
 
 	assert_int_equal(mem_init(&m, sz), 0);
-	assert_int_equal(m.nr_ranges, 1);
+	assert_int_equal(m.nr_ranges, 2);
 	assert_int_equal(mem_low_end(&m), sz);
 	assert_ptr_equal(mem_ptr(&m, 0, 1), m.base);
 	assert_ptr_equal(mem_ptr(&m, sz - 1, 1), m.base + sz - 1);
-	assert_non_null(mem_ptr(&m, 0, sz));
+	assert_non_null(mem_ptr(&m, 0, MEM_VGA_START));
+	assert_non_null(mem_ptr(&m, MEM_VGA_END, sz - MEM_VGA_END));
 	assert_null(mem_ptr(&m, sz, 1));     /* first byte past the end */
 	assert_null(mem_ptr(&m, sz - 1, 2)); /* straddles the end */
 	assert_null(mem_ptr(&m, 0, sz + 1));
@@ -33,6 +34,13 @@ static void test_small_guest(void **state)
 	assert_int_equal(buf[8], 1);
 	assert_int_equal(buf[10], 3);
 	assert_int_equal(mem_write(&m, sz - 8, buf, 16), -EFAULT);
+	/* The VGA window is the display device's, never RAM. */
+	assert_null(mem_ptr(&m, 0, sz));
+	assert_null(mem_ptr(&m, MEM_VGA_START - 1, 2));
+	assert_null(mem_ptr(&m, 0xb8000, 1));
+	assert_null(mem_ptr(&m, MEM_VGA_END - 1, 1));
+	assert_ptr_equal(mem_ptr(&m, MEM_VGA_END, 1), m.base + MEM_VGA_END);
+	assert_int_equal(mem_write(&m, 0xb8000, buf, 2), -EFAULT);
 	assert_int_equal(mem_read(&m, sz, buf, 1), -EFAULT);
 	mem_free(&m);
 }
@@ -43,18 +51,18 @@ static void test_pci_hole(void **state)
 	uint64_t sz = 5ULL << 30; /* NORESERVE: costs nothing until touched */
 
 	assert_int_equal(mem_init(&m, sz), 0);
-	assert_int_equal(m.nr_ranges, 2);
+	assert_int_equal(m.nr_ranges, 3);
 	assert_int_equal(mem_low_end(&m), MEM_PCI_HOLE_START);
-	assert_int_equal(m.ranges[1].gpa, MEM_4G);
-	assert_int_equal(m.ranges[1].size, sz - MEM_PCI_HOLE_START);
+	assert_int_equal(m.ranges[2].gpa, MEM_4G);
+	assert_int_equal(m.ranges[2].size, sz - MEM_PCI_HOLE_START);
 	assert_non_null(mem_ptr(&m, MEM_PCI_HOLE_START - 4, 4));
 	assert_null(mem_ptr(&m, MEM_PCI_HOLE_START - 4, 8)); /* runs into the hole */
 	assert_null(mem_ptr(&m, MEM_PCI_HOLE_START, 1));     /* the hole */
 	assert_null(mem_ptr(&m, 0xfee00000, 4));	     /* the LAPIC */
 	assert_null(mem_ptr(&m, MEM_4G - 1, 2));
 	assert_ptr_equal(mem_ptr(&m, MEM_4G, 1), m.base + MEM_PCI_HOLE_START);
-	assert_non_null(mem_ptr(&m, MEM_4G + m.ranges[1].size - 1, 1));
-	assert_null(mem_ptr(&m, MEM_4G + m.ranges[1].size, 1));
+	assert_non_null(mem_ptr(&m, MEM_4G + m.ranges[2].size - 1, 1));
+	assert_null(mem_ptr(&m, MEM_4G + m.ranges[2].size, 1));
 	/* A range from low RAM across the hole into high RAM is not contiguous. */
 	assert_null(mem_ptr(&m, 0, MEM_4G + 1));
 	mem_free(&m);
