@@ -64,6 +64,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libvmm-asan.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(BUILD)/libvmm-asan.a -lcmocka $(LDLIBS)
 
 include tests/guest/guest.mk
+include bios/fw/fw.mk
 
 # The virtio-net tests' host end: a raw socket on the tap (t_net.sh, bench).
 $(NETPEER): tests/integration/netpeer.c tests/guest/tests/vnet.h
