@@ -16,7 +16,7 @@ LDLIBS	+= -pthread -llzma -luring -laio
 LIB_SRCS := $(wildcard cpu/*.c mmio/*.c devices/*.c devices/block/*.c virtio/*.c emul/*.c \
 			enlight/*.c bios/*.c config/*.c)
 SRCS	:= vmm.c $(LIB_SRCS)
-OBJS	:= $(SRCS:%.c=$(BUILD)/obj/%.o)
+OBJS	:= $(SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/bios/fw_image.o
 
 # Unit tests: cmocka under AddressSanitizer and UBSan.
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -30,6 +30,7 @@ DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev liblzma-dev liburing-dev
 # busybox-static are downloaded with apt-get and unpacked, never installed.
 DEB_GUEST := apt dpkg coreutils findutils xz-utils gzip cpio kmod
 DEB_TEST  := libcmocka-dev qemu-system-x86 qemu-utils util-linux clang-format clang \
+	     fdisk mtools dosfstools syslinux syslinux-common isolinux grub-pc-bin xorriso \
 	     libclang-rt-14-dev iproute2 e2fsprogs
 DEB_ALL   := $(DEB_BUILD) $(DEB_GUEST) $(DEB_TEST)
 

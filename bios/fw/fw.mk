@@ -22,3 +22,7 @@ $(FW_BIN): $(FW_OBJS) bios/fw/bios.lds
 	@test $$(stat -c %s $@) -eq 65536 || { echo "bios.bin is not 64 KiB"; exit 1; }
 
 -include $(FW_OBJS:.o=.d)
+
+$(BUILD)/obj/bios/fw_image.o: bios/fw_image.S $(FW_BIN)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DFW_BIN_PATH='"$(FW_BIN)"' -o $@ $<
