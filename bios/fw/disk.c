@@ -194,17 +194,19 @@ static void probe(u8 chan, u8 slave)
 	outb(0x02, d.ctrl); /* nIEN: we poll */
 	ata_select(&d, 0);
 	s = inb(d.base + 7);
-	if (s == 0xff || s == 0)
+	if (s == 0xff)
 		return;
-	outb(0xec, d.base + 7);
-	if (ata_wait(&d, ST_DRQ) < 0) {
-		if (inb(d.base + 4) != 0x14 || inb(d.base + 5) != 0xeb)
-			return;
+	/* The reset signature: packet devices 14h/EBh (and no DRDY). */
+	if (inb(d.base + 4) == 0x14 && inb(d.base + 5) == 0xeb) {
 		d.atapi = 1;
 		outb(0xa1, d.base + 7);
-		if (ata_wait(&d, ST_DRQ) < 0)
-			return;
+	} else if (s & 0x40) {
+		outb(0xec, d.base + 7);
+	} else {
+		return;
 	}
+	if (ata_wait(&d, ST_DRQ) < 0)
+		return;
 	ins(d.base, FW_BASE + (u16)(u32)ident, 256);
 	if (d.atapi) {
 		if (nr_cdroms < 4)
