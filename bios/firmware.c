@@ -52,8 +52,8 @@ static int read_file(struct firmware *fw, const char *path)
 	}
 	bad = S_ISREG(st.st_mode) ? firmware_check_size(st.st_size) : "not a regular file";
 	if (bad) {
-		fprintf(stderr, "vmm: --firmware %s: %lld bytes: %s\n", path,
-			(long long)st.st_size, bad);
+		fprintf(stderr, "vmm: --firmware %s: %lld bytes: %s\n", path, (long long)st.st_size,
+			bad);
 		close(fd);
 		return VMM_EXIT_USAGE;
 	}
@@ -76,7 +76,8 @@ int firmware_read(struct firmware *fw, const struct config *cfg)
 	if (fw->path)
 		return read_file(fw, fw->path);
 	if (!vmm_bios_image || vmm_bios_image_end - vmm_bios_image != FW_IMAGE_SIZE) {
-		fprintf(stderr, "vmm: this vmm has no built-in BIOS: give --kernel or --firmware\n");
+		fprintf(stderr,
+			"vmm: this vmm has no built-in BIOS: give --kernel or --firmware\n");
 		return VMM_EXIT_USAGE;
 	}
 	fw->size = FW_IMAGE_SIZE;
@@ -144,7 +145,9 @@ int firmware_load(struct vm *vm, struct firmware *fw)
 {
 	uint64_t low = fw->size < FIRMWARE_LOW_LIMIT ? fw->size : FIRMWARE_LOW_LIMIT;
 	uint16_t ebda_seg = LAYOUT_EBDA >> 4;
-	bool ours = !fw->path;
+	/* Our BIOS (built in or from a file) says so at FW_CODE_OFFSET. */
+	bool ours = fw->size == FW_IMAGE_SIZE &&
+		    !memcmp(fw->data + FW_CODE_OFFSET, FW_SIGNATURE, strlen(FW_SIGNATURE));
 	int ret;
 
 	ret = map_rom(vm, fw);

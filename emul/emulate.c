@@ -759,8 +759,8 @@ static enum emul_result op_sse(struct ctx *c)
 
 static enum emul_result pop(struct ctx *c, uint64_t *sp, unsigned int size, uint64_t *v)
 {
-	uint64_t la = (c->st.seg_base[EMUL_SS] + (c->st.seg[EMUL_SS].db ? (uint32_t)*sp
-									: (uint16_t)*sp)) &
+	uint64_t la = (c->st.seg_base[EMUL_SS] +
+		       (c->st.seg[EMUL_SS].db ? (uint32_t)*sp : (uint16_t)*sp)) &
 		      0xffffffff;
 	enum emul_result r;
 
@@ -812,8 +812,8 @@ static void set_seg(struct ctx *c, int i, const struct emul_segment *seg)
 	c->dirty |= EMUL_DIRTY_SEGS;
 }
 
-static enum emul_result iret_real(struct ctx *c, uint64_t sp, uint64_t ip, uint64_t cs,
-				  uint64_t fl, unsigned int size)
+static enum emul_result iret_real(struct ctx *c, uint64_t sp, uint64_t ip, uint64_t cs, uint64_t fl,
+				  unsigned int size)
 {
 	struct emul_segment seg = c->st.seg[EMUL_CS];
 	uint64_t keep = size == 2 ? ~0xffffull : (X86_EFLAGS_VM | X86_EFLAGS_VIF | X86_EFLAGS_VIP);
@@ -838,8 +838,8 @@ static enum emul_result op_iret(struct ctx *c)
 
 	if (c->mode == 64 || (c->st.rflags & (X86_EFLAGS_VM | X86_EFLAGS_NT)))
 		return EMUL_UNHANDLED; /* long mode, virtual-8086, task return */
-	if ((r = pop(c, &sp, size, &ip)) != EMUL_DONE || (r = pop(c, &sp, size, &cs)) != EMUL_DONE ||
-	    (r = pop(c, &sp, size, &fl)) != EMUL_DONE)
+	if ((r = pop(c, &sp, size, &ip)) != EMUL_DONE ||
+	    (r = pop(c, &sp, size, &cs)) != EMUL_DONE || (r = pop(c, &sp, size, &fl)) != EMUL_DONE)
 		return r;
 	cs &= 0xffff;
 	if (!(c->st.cr0 & X86_CR0_PE))

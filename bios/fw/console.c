@@ -7,12 +7,12 @@
  */
 #include "fw.h"
 
-#define VGA    0xb8000
-#define COLS   80
-#define ROWS   25
-#define ATTR   0x07
-#define COM1   0x3f8
-#define CRTC   0x3d4
+#define VGA  0xb8000
+#define COLS 80
+#define ROWS 25
+#define ATTR 0x07
+#define COM1 0x3f8
+#define CRTC 0x3d4
 
 void *memset(void *d, int c, unsigned long n)
 {
@@ -287,9 +287,7 @@ void int10(struct bregs *r)
 		break;
 	case 0x05: wr8(BDA_PAGE, AL(r)); break;
 	case 0x06:
-	case 0x07:
-		scroll(CH(r), CL(r), DH(r), DL(r), AL(r), BH(r), AH(r) == 0x06);
-		break;
+	case 0x07: scroll(CH(r), CL(r), DH(r), DL(r), AL(r), BH(r), AH(r) == 0x06); break;
 	case 0x08:
 		cur = get_cursor(0);
 		SET_AX(r, rd16(VGA + ((cur >> 8) * COLS + (u8)cur) * 2));

@@ -7,11 +7,11 @@
  */
 #include "fw.h"
 
-#define ST_ERR	0x01
-#define ST_DRQ	0x08
-#define ST_DF	0x20
-#define ST_BSY	0x80
-#define POLLS	2000000
+#define ST_ERR 0x01
+#define ST_DRQ 0x08
+#define ST_DF  0x20
+#define ST_BSY 0x80
+#define POLLS  2000000
 
 #define CD_DRIVE0 0xe0
 #define CD_SECTOR 2048
@@ -216,8 +216,8 @@ static void probe(u8 chan, u8 slave)
 	d.sectors = ident[60] | (u32)ident[61] << 16;
 	if (ident[83] & (1 << 10)) {
 		d.lba48 = 1;
-		d.sectors = ident[102] || ident[103] ? 0xffffffff
-						     : ident[100] | (u32)ident[101] << 16;
+		d.sectors =
+			ident[102] || ident[103] ? 0xffffffff : ident[100] | (u32)ident[101] << 16;
 	}
 	geometry(&d);
 	if (nr_disks < 4)

@@ -13,6 +13,9 @@
 #define BREGS_HANDLER 36
 
 	.code16
+	/* At FW_CODE_OFFSET: tells vmm this image takes its handoff block. */
+	.section .sig, "a"
+	.ascii	FW_SIGNATURE
 	.section .text, "ax"
 
 /* ---- POST ---- */

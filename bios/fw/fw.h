@@ -28,14 +28,14 @@ struct bregs {
 #define F_ZF 0x0040
 #define F_IF 0x0200
 
-#define AL(r) ((u8)(r)->eax)
-#define AH(r) ((u8)((r)->eax >> 8))
-#define BL(r) ((u8)(r)->ebx)
-#define BH(r) ((u8)((r)->ebx >> 8))
-#define CL(r) ((u8)(r)->ecx)
-#define CH(r) ((u8)((r)->ecx >> 8))
-#define DL(r) ((u8)(r)->edx)
-#define DH(r) ((u8)((r)->edx >> 8))
+#define AL(r)	     ((u8)(r)->eax)
+#define AH(r)	     ((u8)((r)->eax >> 8))
+#define BL(r)	     ((u8)(r)->ebx)
+#define BH(r)	     ((u8)((r)->ebx >> 8))
+#define CL(r)	     ((u8)(r)->ecx)
+#define CH(r)	     ((u8)((r)->ecx >> 8))
+#define DL(r)	     ((u8)(r)->edx)
+#define DH(r)	     ((u8)((r)->edx >> 8))
 #define SET_AL(r, v) ((r)->eax = ((r)->eax & ~0xffu) | (u8)(v))
 #define SET_AH(r, v) ((r)->eax = ((r)->eax & ~0xff00u) | ((u32)(u8)(v) << 8))
 #define SET_AX(r, v) ((r)->eax = ((r)->eax & ~0xffffu) | (u16)(v))
@@ -105,22 +105,22 @@ static inline u16 seg_of(u32 lin)
 	return lin >> 4;
 }
 
-#define FAR_RW(bits, sfx, rc)                                                                    \
-	static inline u##bits rd##bits(u32 lin)                                              \
-	{                                                                                    \
-		u##bits v;                                                                   \
-		asm volatile("movw %w1, %%fs\n\tmov" sfx " %%fs:(%2), %0"                    \
-			     : "=" rc(v)                                                     \
-			     : "r"(seg_of(lin)), "r"(lin & 15)                               \
-			     : "memory");                                                    \
-		return v;                                                                    \
-	}                                                                                    \
-	static inline void wr##bits(u32 lin, u##bits v)                                      \
-	{                                                                                    \
-		asm volatile("movw %w0, %%fs\n\tmov" sfx " %1, %%fs:(%2)"                    \
-			     :                                                               \
-			     : "r"(seg_of(lin)), rc(v), "r"(lin & 15)                        \
-			     : "memory");                                                    \
+#define FAR_RW(bits, sfx, rc)                                             \
+	static inline u##bits rd##bits(u32 lin)                           \
+	{                                                                 \
+		u##bits v;                                                \
+		asm volatile("movw %w1, %%fs\n\tmov" sfx " %%fs:(%2), %0" \
+			     : "=" rc(v)                                  \
+			     : "r"(seg_of(lin)), "r"(lin & 15)            \
+			     : "memory");                                 \
+		return v;                                                 \
+	}                                                                 \
+	static inline void wr##bits(u32 lin, u##bits v)                   \
+	{                                                                 \
+		asm volatile("movw %w0, %%fs\n\tmov" sfx " %1, %%fs:(%2)" \
+			     :                                            \
+			     : "r"(seg_of(lin)), rc(v), "r"(lin & 15)     \
+			     : "memory");                                 \
 	}
 FAR_RW(8, "b", "q")
 FAR_RW(16, "w", "r")

@@ -25,6 +25,7 @@
 #define FW_HANDOFF_OFFSET 0x7800 /* within the image */
 #define FW_CODE_OFFSET	  0x8000
 #define FW_HANDOFF_MAGIC  0x46464f48 /* "HOFF" */
+#define FW_SIGNATURE	  "VMMBIOS1" /* at FW_CODE_OFFSET in the image: it reads the handoff */
 #define FW_HANDOFF_E820	  32
 
 /* flags */
@@ -36,7 +37,6 @@ enum fw_boot_dev {
 	FW_BOOT_DISK = 1,  /* ATA hard disks, first to last */
 	FW_BOOT_CDROM = 2, /* ATAPI CD-ROMs, El Torito no-emulation */
 };
-
 
 struct fw_e820 {
 	uint64_t addr;

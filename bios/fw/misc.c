@@ -87,9 +87,9 @@ static void e820(struct bregs *r)
 }
 
 static const u8 config_table[] = {
-	8, 0, 0xfc, 0, 0, /* size, model AT, submodel, revision */
-	0x74,		  /* second 8259, RTC, INT 15h 4Fh, EBDA */
-	0x40, 0, 0, 0,
+	8,    0, 0xfc, 0, 0, /* size, model AT, submodel, revision */
+	0x74,		     /* second 8259, RTC, INT 15h 4Fh, EBDA */
+	0x40, 0, 0,    0,
 };
 
 void int15(struct bregs *r)
@@ -148,7 +148,8 @@ void int15(struct bregs *r)
 static u16 pending;
 static u8 e0;
 
-static const char sc_ascii[0x3a] = "\0\0331234567890-=\b\tqwertyuiop[]\r\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
+static const char sc_ascii[0x3a] =
+	"\0\0331234567890-=\b\tqwertyuiop[]\r\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
 
 static u16 poll_key(void)
 {
@@ -265,8 +266,7 @@ static void pcibios(struct bregs *r)
 	case 0x02:
 	case 0x03:
 		if (AL(r) == 0x02)
-			f = pci_find(0, (u32)(u16)r->ecx << 16 | (u16)r->edx, 0xffffffff,
-				     r->esi);
+			f = pci_find(0, (u32)(u16)r->ecx << 16 | (u16)r->edx, 0xffffffff, r->esi);
 		else
 			f = pci_find(8, (r->ecx & 0xffffff) << 8, 0xffffff00, r->esi);
 		if (f < 0) {

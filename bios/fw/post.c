@@ -7,8 +7,8 @@
  */
 #include "fw.h"
 
-#define FW_SEG	  (FW_BASE >> 4)
-#define EBDA_SEG  0x9fc0
+#define FW_SEG	 (FW_BASE >> 4)
+#define EBDA_SEG 0x9fc0
 
 extern char int08_entry[], irq_master_entry[], irq_slave_entry[], iret_entry[];
 extern char int10_entry[], int11_entry[], int12_entry[], int13_entry[];
