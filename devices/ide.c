@@ -35,11 +35,11 @@
 #define PIIX_VENDOR	 0x8086
 #define PIIX3_IDE_DEVICE 0x7010
 /* Base class 01 (storage), subclass 01 (IDE), prog-if 80h: bus master, both channels legacy. */
-#define IDE_CLASS	0x010180
-#define PIIX_IDETIM	0x40   /* primary 0x40-0x41, secondary 0x42-0x43 */
-#define PIIX_IDETIM_IDE 0x8000 /* IDE decode enable */
-#define BM_BAR		4
-#define BM_BAR_SIZE	16
+#define IDE_CLASS	 0x010180
+#define PIIX_IDETIM	 0x40 /* primary 0x40-0x41, secondary 0x42-0x43 */
+#define PIIX_IDETIM_IDE	 0x8000 /* IDE decode enable */
+#define BM_BAR		 4
+#define BM_BAR_SIZE	 16
 
 static const struct {
 	uint16_t cmd, ctl;
@@ -331,8 +331,8 @@ static void dma_start(struct ide_drive *d)
 {
 	struct ide_channel *ch = d->ch;
 	struct guest_mem *m = &ch->vm->mem;
-	struct ide_req *r =
-		req_new(d, d->is_write ? BLK_WRITE : BLK_READ, BM_PRD_MAX, dma_req_done);
+	struct ide_req *r = req_new(d, d->is_write ? BLK_WRITE : BLK_READ, BM_PRD_MAX,
+				    dma_req_done);
 	int ret;
 
 	ch->bm_status |= BM_ST_ACTIVE;
@@ -443,9 +443,8 @@ static void ata_set_addr(struct ide_drive *d, uint64_t lba)
 static void ata_io_error(struct ide_drive *d, int result)
 {
 	ata_set_addr(d, d->lba);
-	ide_cmd_abort(d, result == -EROFS || result == -EINVAL ? ATA_ER_ABRT
-			 : d->is_write			       ? ATA_ER_ABRT
-							       : ATA_ER_UNC);
+	ide_cmd_abort(d, result == -EROFS || result == -EINVAL ? ATA_ER_ABRT :
+				  d->is_write ? ATA_ER_ABRT : ATA_ER_UNC);
 }
 
 static void ata_read_chunk(struct ide_drive *d);
@@ -619,15 +618,15 @@ static void ata_identify_data(struct ide_drive *d, uint16_t *id)
 	id[6] = d->secs;
 	snprintf(serial, sizeof(serial), "VMM%05u", d->ch->idx * 2 + d->unit);
 	ide_put_string(id + 10, serial, 10);
-	id[20] = 3;   /* buffer type: dual ported, read cache */
-	id[21] = 512; /* buffer size, in sectors */
-	id[22] = 4;   /* ECC bytes */
+	id[20] = 3;	 /* buffer type: dual ported, read cache */
+	id[21] = 512;	 /* buffer size, in sectors */
+	id[22] = 4;	 /* ECC bytes */
 	ide_put_string(id + 23, VMM_VERSION, 4);
 	ide_put_string(id + 27, "VMM HARDDISK", 20);
 	id[47] = 0x8000 | IDE_MAX_MULT;
-	id[48] = 1;			    /* dword I/O */
+	id[48] = 1;			      /* dword I/O */
 	id[49] = 1 << 11 | 1 << 9 | 1 << 8; /* IORDY, LBA, DMA */
-	id[51] = 0x200;			    /* PIO timing */
+	id[51] = 0x200;			      /* PIO timing */
 	id[52] = 0x200;
 	id[53] = 1 | 2 | 4; /* words 54-58, 64-70 and 88 valid */
 	id[54] = d->cyls;
@@ -1228,17 +1227,19 @@ static int ide_init(struct vm *vm)
 	}
 	/* The controller is there on a PC whatever drives it has. */
 	for (unsigned int i = 0; i < 2; i++) {
-		c->ch[i].cmd_region = bus_register(BUS_PIO, legacy[i].cmd, 8, &cmd_ops, &c->ch[i],
-						   i ? "ide1-cmd" : "ide0-cmd");
-		c->ch[i].ctl_region = bus_register(BUS_PIO, legacy[i].ctl, 1, &ctl_ops, &c->ch[i],
-						   i ? "ide1-ctl" : "ide0-ctl");
+		c->ch[i].cmd_region =
+			bus_register(BUS_PIO, legacy[i].cmd, 8, &cmd_ops, &c->ch[i],
+				     i ? "ide1-cmd" : "ide0-cmd");
+		c->ch[i].ctl_region =
+			bus_register(BUS_PIO, legacy[i].ctl, 1, &ctl_ops, &c->ch[i],
+				     i ? "ide1-ctl" : "ide0-ctl");
 		if (!c->ch[i].cmd_region || !c->ch[i].ctl_region) {
 			ret = -EBUSY;
 			goto fail;
 		}
 	}
-	pci_dev_init(&c->pci, "piix-ide", PIIX_VENDOR, PIIX3_IDE_DEVICE, 0x1af4, 0x1100, IDE_CLASS,
-		     0, 0);
+	pci_dev_init(&c->pci, "piix-ide", PIIX_VENDOR, PIIX3_IDE_DEVICE, 0x1af4, 0x1100,
+		     IDE_CLASS, 0, 0);
 	/* IDETIM: both channels decode, as firmware leaves them; timings writable. */
 	c->pci.cfg[PIIX_IDETIM + 1] = PIIX_IDETIM_IDE >> 8;
 	c->pci.cfg[PIIX_IDETIM + 3] = PIIX_IDETIM_IDE >> 8;
