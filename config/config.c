@@ -54,7 +54,8 @@ static const struct key keys[] = {
 	{ "stats", K_BOOL, NULL, "print exit statistics per device when vmm exits" },
 	{ "on-reset", K_ON_RESET, "exit|reboot", "what a guest reset does (default reboot)" },
 	{ "disk", K_DISK, "file=PATH[,...]",
-	  "virtio-blk disk (repeatable); also format=raw|qcow2, readonly, cache=none|writeback, "
+	  "a disk, virtio-blk or IDE (repeatable); also format=raw|qcow2, readonly, "
+	  "cache=none|writeback, "
 	  "aio=io_uring|native|threads, serial=ID, transport=pci|mmio, "
 	  "if=ide|virtio (default virtio with --kernel, else ide)" },
 	{ "cdrom", K_CDROM, "FILE", "ATAPI CD-ROM image (read-only) on the IDE secondary master" },

@@ -10,7 +10,7 @@
  * blocks of at most the byte count limit the host put in the cylinder
  * registers, or, when the PACKET command's feature bit 0 asked for DMA,
  * through the bus master. Errors are CHECK CONDITION with sense data,
- * which REQUEST SENSE returns once.
+ * which REQUEST SENSE returns until another command succeeds.
  *
  * A medium change (the monitor's "cdrom-change FILE" / "cdrom-eject")
  * makes the next command other than INQUIRY, REQUEST SENSE, GET
@@ -28,20 +28,20 @@
 #include "devices/ide.h"
 
 /* SCSI sense keys (SPC-3 4.5.6) and the additional sense codes used here. */
-#define SK_NO_SENSE	   0x00
-#define SK_NOT_READY	   0x02
-#define SK_MEDIUM_ERROR	   0x03
-#define SK_ILLEGAL_REQUEST 0x05
-#define SK_UNIT_ATTENTION  0x06
-#define SK_DATA_PROTECT	   0x07
-#define ASC_INVALID_OPCODE 0x20
-#define ASC_LBA_RANGE	   0x21
-#define ASC_INVALID_FIELD  0x24
-#define ASC_WRITE_PROTECT  0x27
-#define ASC_MEDIUM_CHANGED 0x28
-#define ASC_SAVING_PARAMS  0x39
-#define ASC_NO_MEDIUM	   0x3a
-#define ASC_READ_ERROR	   0x11
+#define SK_NO_SENSE	      0x00
+#define SK_NOT_READY	      0x02
+#define SK_MEDIUM_ERROR	      0x03
+#define SK_ILLEGAL_REQUEST    0x05
+#define SK_UNIT_ATTENTION     0x06
+#define SK_DATA_PROTECT	      0x07
+#define ASC_INVALID_OPCODE    0x20
+#define ASC_LBA_RANGE	      0x21
+#define ASC_INVALID_FIELD     0x24
+#define ASC_WRITE_PROTECT     0x27
+#define ASC_MEDIUM_CHANGED    0x28
+#define ASC_SAVING_PARAMS     0x39
+#define ASC_NO_MEDIUM	      0x3a
+#define ASC_READ_ERROR	      0x11
 #define ASC_REMOVAL_PREVENTED 0x53
 
 #define ATAPI_CHUNK_SECTORS (IDE_BUF_SIZE / CD_SECTOR)
@@ -111,7 +111,7 @@ void atapi_identify(struct ide_drive *d, uint16_t *id)
 	id[68] = 0xb4;
 	id[71] = 30;
 	id[72] = 30;
-	id[80] = 0x1e; /* ATAPI-1 to -4 */
+	id[80] = 0x1e;		   /* ATAPI-1 to -4 */
 	id[82] = 1 << 4 | 1 << 14; /* PACKET, NOP */
 	id[83] = 1 << 14;
 	id[84] = 1 << 14;
@@ -130,6 +130,11 @@ void atapi_identify(struct ide_drive *d, uint16_t *id)
 
 static void atapi_good(struct ide_drive *d)
 {
+	/* Sense data lasts until a later command succeeds (SFF-8020i, as QEMU). */
+	if (d->packet[0] != GPCMD_REQUEST_SENSE) {
+		d->sense_key = SK_NO_SENSE;
+		d->asc = d->ascq = 0;
+	}
 	d->nsect = ATAPI_IR_IO | ATAPI_IR_COD;
 	d->error = 0;
 	ide_cmd_ok(d);
@@ -278,9 +283,6 @@ static uint32_t cmd_request_sense(struct ide_drive *d)
 	b[7] = 10;
 	b[12] = d->asc;
 	b[13] = d->ascq;
-	/* Reported once. */
-	d->sense_key = SK_NO_SENSE;
-	d->asc = d->ascq = 0;
 	return 18;
 }
 
@@ -430,7 +432,7 @@ static int cmd_event_status(struct ide_drive *d, const uint8_t *p)
 		put_be16(b, 2);
 		return 4;
 	}
-	b[2] = 0x04; /* media class */
+	b[2] = 0x04;			     /* media class */
 	b[4] = d->media_event ? 0x02 : 0x00; /* new media */
 	b[5] = 0x02;			     /* media present */
 	d->media_event = false;
@@ -465,8 +467,8 @@ static bool is_write_cmd(uint8_t op)
 /* Commands allowed through a pending UNIT ATTENTION (MMC-3 4.1.6.1). */
 static bool ua_passes(uint8_t op)
 {
-	return op == GPCMD_INQUIRY || op == GPCMD_REQUEST_SENSE ||
-	       op == GPCMD_GET_CONFIGURATION || op == GPCMD_GET_EVENT_STATUS_NOTIFICATION;
+	return op == GPCMD_INQUIRY || op == GPCMD_REQUEST_SENSE || op == GPCMD_GET_CONFIGURATION ||
+	       op == GPCMD_GET_EVENT_STATUS_NOTIFICATION;
 }
 
 /* One packet, decoded and run. */

@@ -15,6 +15,15 @@
  * Malformed bus-master requests (a PRD entry outside RAM, no end-of-table
  * bit within 8192 entries, a table too short for the command) end the
  * command with ERR/ABRT and the bus master's error and interrupt bits.
+ * The transfer's direction is the command's; the bus master's direction
+ * bit is kept but not checked (as QEMU). Stopping the bus master during a
+ * transfer forgets the command; the request still in flight completes
+ * into the buffers the PRD table named (they stay guest RAM).
+ *
+ * Write cache: on at power-on (IDENTIFY word 85), so writes complete when
+ * the image has them and FLUSH CACHE makes them durable; with the cache
+ * off (SET FEATURES 82h) each write is followed by a flush before it
+ * completes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +34,7 @@
 
 #include <linux/hdreg.h> /* WIN_* ATA command opcodes */
 
+#include "cpu/monitor.h"
 #include "cpu/vm.h"
 #include "devices/block/block.h"
 #include "devices/device.h"
@@ -35,11 +45,11 @@
 #define PIIX_VENDOR	 0x8086
 #define PIIX3_IDE_DEVICE 0x7010
 /* Base class 01 (storage), subclass 01 (IDE), prog-if 80h: bus master, both channels legacy. */
-#define IDE_CLASS	 0x010180
-#define PIIX_IDETIM	 0x40 /* primary 0x40-0x41, secondary 0x42-0x43 */
-#define PIIX_IDETIM_IDE	 0x8000 /* IDE decode enable */
-#define BM_BAR		 4
-#define BM_BAR_SIZE	 16
+#define IDE_CLASS	0x010180
+#define PIIX_IDETIM	0x40   /* primary 0x40-0x41, secondary 0x42-0x43 */
+#define PIIX_IDETIM_IDE 0x8000 /* IDE decode enable */
+#define BM_BAR		4
+#define BM_BAR_SIZE	16
 
 static const struct {
 	uint16_t cmd, ctl;
@@ -211,6 +221,38 @@ static void drive_flush(struct ide_drive *d)
 	req_submit(d, r);
 }
 
+static void flush_then(struct ide_drive *d, int result)
+{
+	d->after_flush(d, result);
+}
+
+/* A write with the write cache off: durable (flushed) before it completes. */
+static void write_then_flush(struct ide_drive *d, int result)
+{
+	struct ide_req *r;
+
+	if (result) {
+		d->after_flush(d, result);
+		return;
+	}
+	r = req_new(d, BLK_FLUSH, 0, flush_then);
+	if (!r) {
+		d->after_flush(d, -ENOMEM);
+		return;
+	}
+	req_submit(d, r);
+}
+
+/* The completion a write should get: @then, after a flush when the cache is off. */
+static void (*write_completion(struct ide_drive *d,
+			       void (*then)(struct ide_drive *, int)))(struct ide_drive *, int)
+{
+	if (d->wcache)
+		return then;
+	d->after_flush = then;
+	return write_then_flush;
+}
+
 void ide_drive_drain(struct ide_drive *d)
 {
 	if (d->blk)
@@ -241,6 +283,8 @@ static uint32_t data_read(struct ide_drive *d, unsigned int len)
 {
 	uint32_t v = 0;
 
+	if (len > 4)
+		len = 4; /* the data port is 16 or 32 bits wide */
 	if (d->xfer != XFER_PIO_IN || !(d->status & ATA_SR_DRQ))
 		return 0;
 	for (unsigned int i = 0; i < len && d->pos < d->blk_end; i++)
@@ -254,6 +298,8 @@ static uint32_t data_read(struct ide_drive *d, unsigned int len)
 
 static void data_write(struct ide_drive *d, uint32_t v, unsigned int len)
 {
+	if (len > 4)
+		len = 4;
 	if ((d->xfer != XFER_PIO_OUT && d->xfer != XFER_PACKET) || !(d->status & ATA_SR_DRQ))
 		return;
 	for (unsigned int i = 0; i < len && d->pos < d->blk_end; i++)
@@ -331,8 +377,8 @@ static void dma_start(struct ide_drive *d)
 {
 	struct ide_channel *ch = d->ch;
 	struct guest_mem *m = &ch->vm->mem;
-	struct ide_req *r = req_new(d, d->is_write ? BLK_WRITE : BLK_READ, BM_PRD_MAX,
-				    dma_req_done);
+	struct ide_req *r =
+		req_new(d, d->is_write ? BLK_WRITE : BLK_READ, BM_PRD_MAX, dma_req_done);
 	int ret;
 
 	ch->bm_status |= BM_ST_ACTIVE;
@@ -361,27 +407,33 @@ static void dma_start(struct ide_drive *d)
 	d->status = ATA_SR_BSY | ATA_SR_DRDY | ATA_SR_DRQ;
 }
 
-void ide_dma_setup(struct ide_drive *d, uint64_t off, uint64_t len, bool is_write,
-		   void (*then)(struct ide_drive *d, int result))
+static void dma_setup(struct ide_drive *d, uint64_t off, uint64_t len, bool is_write, bool from_buf,
+		      void (*then)(struct ide_drive *d, int result))
 {
 	struct ide_channel *ch = d->ch;
 
 	d->dma_off = off;
 	d->dma_len = len;
 	d->is_write = is_write;
-	d->dma_from_buf = false;
+	d->dma_from_buf = from_buf;
 	d->then_dma = then;
 	d->xfer = XFER_DMA_WAIT;
 	d->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+	/* The host may start the bus master before or after the command. */
 	if ((ch->bm_cmd & BM_CMD_START) && ch->cur == d->unit)
 		dma_start(d);
+}
+
+void ide_dma_setup(struct ide_drive *d, uint64_t off, uint64_t len, bool is_write,
+		   void (*then)(struct ide_drive *d, int result))
+{
+	dma_setup(d, off, len, is_write, false, then);
 }
 
 void ide_dma_from_buf(struct ide_drive *d, uint32_t len,
 		      void (*then)(struct ide_drive *d, int result))
 {
-	ide_dma_setup(d, 0, len, false, then);
-	d->dma_from_buf = true;
+	dma_setup(d, 0, len, false, true, then);
 }
 
 /* ------------------------------------------------------------------ */
@@ -443,8 +495,9 @@ static void ata_set_addr(struct ide_drive *d, uint64_t lba)
 static void ata_io_error(struct ide_drive *d, int result)
 {
 	ata_set_addr(d, d->lba);
-	ide_cmd_abort(d, result == -EROFS || result == -EINVAL ? ATA_ER_ABRT :
-				  d->is_write ? ATA_ER_ABRT : ATA_ER_UNC);
+	ide_cmd_abort(d, result == -EROFS || result == -EINVAL ? ATA_ER_ABRT
+			 : d->is_write			       ? ATA_ER_ABRT
+							       : ATA_ER_UNC);
 }
 
 static void ata_read_chunk(struct ide_drive *d);
@@ -525,7 +578,7 @@ static void ata_write_stored(struct ide_drive *d, int result)
 /* The host filled a DRQ block: store it. */
 static void ata_write_block_done(struct ide_drive *d)
 {
-	buf_write(d, d->lba * IDE_SECTOR, d->blk_end, ata_write_stored);
+	buf_write(d, d->lba * IDE_SECTOR, d->blk_end, write_completion(d, ata_write_stored));
 }
 
 static void ata_dma_done(struct ide_drive *d, int result)
@@ -559,7 +612,7 @@ static void ata_rw(struct ide_drive *d, bool write, bool lba48, bool multiple, b
 	d->blk_sectors = multiple ? d->mult : 1;
 	if (dma) {
 		ide_dma_setup(d, lba * IDE_SECTOR, (uint64_t)count * IDE_SECTOR, write,
-			      ata_dma_done);
+			      write ? write_completion(d, ata_dma_done) : ata_dma_done);
 		return;
 	}
 	if (!write) {
@@ -618,15 +671,15 @@ static void ata_identify_data(struct ide_drive *d, uint16_t *id)
 	id[6] = d->secs;
 	snprintf(serial, sizeof(serial), "VMM%05u", d->ch->idx * 2 + d->unit);
 	ide_put_string(id + 10, serial, 10);
-	id[20] = 3;	 /* buffer type: dual ported, read cache */
-	id[21] = 512;	 /* buffer size, in sectors */
-	id[22] = 4;	 /* ECC bytes */
+	id[20] = 3;   /* buffer type: dual ported, read cache */
+	id[21] = 512; /* buffer size, in sectors */
+	id[22] = 4;   /* ECC bytes */
 	ide_put_string(id + 23, VMM_VERSION, 4);
 	ide_put_string(id + 27, "VMM HARDDISK", 20);
 	id[47] = 0x8000 | IDE_MAX_MULT;
-	id[48] = 1;			      /* dword I/O */
+	id[48] = 1;			    /* dword I/O */
 	id[49] = 1 << 11 | 1 << 9 | 1 << 8; /* IORDY, LBA, DMA */
-	id[51] = 0x200;			      /* PIO timing */
+	id[51] = 0x200;			    /* PIO timing */
 	id[52] = 0x200;
 	id[53] = 1 | 2 | 4; /* words 54-58, 64-70 and 88 valid */
 	id[54] = d->cyls;
@@ -1152,7 +1205,7 @@ static void drive_geometry(struct ide_drive *d)
 	d->cyls = c < 2 ? 2 : c > 16383 ? 16383 : c;
 }
 
-static int drive_attach(struct ide_channel *ch, unsigned int unit, struct blk *b, bool atapi)
+int ide_drive_attach(struct ide_channel *ch, unsigned int unit, struct blk *b, bool atapi)
 {
 	struct ide_drive *d = &ch->drive[unit];
 
@@ -1162,7 +1215,7 @@ static int drive_attach(struct ide_channel *ch, unsigned int unit, struct blk *b
 	d->present = true;
 	d->atapi = atapi;
 	d->blk = b;
-	d->sectors = blk_size(b) / (atapi ? CD_SECTOR : IDE_SECTOR);
+	d->sectors = b ? blk_size(b) / (atapi ? CD_SECTOR : IDE_SECTOR) : 0;
 	d->wcache = true;
 	snprintf(d->name, sizeof(d->name), "ide%u-%s%u", ch->idx, atapi ? "cd" : "hd", unit);
 	if (!atapi)
@@ -1196,6 +1249,15 @@ static void ide_free(struct ide_ctrl *c)
 	free(c);
 }
 
+static unsigned int ide_disks(const struct config *cfg)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < cfg->nr_disks; i++)
+		n += config_disk_is_ide(cfg, i);
+	return n;
+}
+
 static int ide_init(struct vm *vm)
 {
 	const struct config *cfg = vm->cfg;
@@ -1205,13 +1267,19 @@ static int ide_init(struct vm *vm)
 
 	if (!cfg)
 		return 0;
+	/*
+	 * A PC always has the controller; a direct kernel boot only when it has
+	 * drives (each kernel would load and probe ata_piix for nothing).
+	 */
+	if (cfg->kernel && !cfg->cdrom && !ide_disks(cfg))
+		return 0;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < 2; i++)
 		ide_channel_init(&c->ch[i], vm, i);
 	if (cfg->cdrom) {
-		ret = drive_attach(&c->ch[1], 0, blk_cdrom(), true);
+		ret = ide_drive_attach(&c->ch[1], 0, blk_cdrom(), true);
 		if (ret)
 			goto fail;
 	}
@@ -1220,26 +1288,24 @@ static int ide_init(struct vm *vm)
 			continue;
 		if (pos == 2 && cfg->cdrom)
 			pos++;
-		ret = drive_attach(&c->ch[pos / 2], pos % 2, blk_disk(i), false);
+		ret = ide_drive_attach(&c->ch[pos / 2], pos % 2, blk_disk(i), false);
 		if (ret)
 			goto fail;
 		pos++;
 	}
 	/* The controller is there on a PC whatever drives it has. */
 	for (unsigned int i = 0; i < 2; i++) {
-		c->ch[i].cmd_region =
-			bus_register(BUS_PIO, legacy[i].cmd, 8, &cmd_ops, &c->ch[i],
-				     i ? "ide1-cmd" : "ide0-cmd");
-		c->ch[i].ctl_region =
-			bus_register(BUS_PIO, legacy[i].ctl, 1, &ctl_ops, &c->ch[i],
-				     i ? "ide1-ctl" : "ide0-ctl");
+		c->ch[i].cmd_region = bus_register(BUS_PIO, legacy[i].cmd, 8, &cmd_ops, &c->ch[i],
+						   i ? "ide1-cmd" : "ide0-cmd");
+		c->ch[i].ctl_region = bus_register(BUS_PIO, legacy[i].ctl, 1, &ctl_ops, &c->ch[i],
+						   i ? "ide1-ctl" : "ide0-ctl");
 		if (!c->ch[i].cmd_region || !c->ch[i].ctl_region) {
 			ret = -EBUSY;
 			goto fail;
 		}
 	}
-	pci_dev_init(&c->pci, "piix-ide", PIIX_VENDOR, PIIX3_IDE_DEVICE, 0x1af4, 0x1100,
-		     IDE_CLASS, 0, 0);
+	pci_dev_init(&c->pci, "piix-ide", PIIX_VENDOR, PIIX3_IDE_DEVICE, 0x1af4, 0x1100, IDE_CLASS,
+		     0, 0);
 	/* IDETIM: both channels decode, as firmware leaves them; timings writable. */
 	c->pci.cfg[PIIX_IDETIM + 1] = PIIX_IDETIM_IDE >> 8;
 	c->pci.cfg[PIIX_IDETIM + 3] = PIIX_IDETIM_IDE >> 8;
@@ -1262,6 +1328,10 @@ static void ide_reset(struct vm *vm)
 {
 	if (!ctrl)
 		return;
+	/* No DMA of the old boot may land in the new one's memory. */
+	for (unsigned int i = 0; i < 2; i++)
+		for (unsigned int u = 0; u < 2; u++)
+			ide_drive_drain(&ctrl->ch[i].drive[u]);
 	for (unsigned int i = 0; i < 2; i++) {
 		struct ide_channel *ch = &ctrl->ch[i];
 
@@ -1302,9 +1372,88 @@ static void ide_print_stats(struct vm *vm, FILE *f)
 				"%s: %" PRIu64 " commands, %" PRIu64 " errors, %" PRIu64
 				" DMA transfers, %" PRIu64 " PIO sectors\n",
 				d->name, d->st_cmds, d->st_errors, d->st_dma, d->st_pio_sectors);
-			blk_print_stats(d->blk, d->name, f);
+			if (d->blk)
+				blk_print_stats(d->blk, d->name, f);
 		}
 }
+
+/* ------------------------------------------------------------------ */
+/* Monitor: change the disc                                            */
+
+static struct ide_drive *cd_drive(void)
+{
+	struct ide_drive *d = ctrl ? &ctrl->ch[1].drive[0] : NULL;
+
+	return d && d->present && d->atapi ? d : NULL;
+}
+
+/* "cdrom-change FILE" inserts FILE, "cdrom-eject" (FILE "") leaves the tray empty. */
+static int cdrom_change(struct vm *vm, const char *file, FILE *out)
+{
+	struct disk_opts o = { .file = file, .format = DISK_FMT_RAW, .readonly = true };
+	struct ide_drive *d = cd_drive();
+	struct blk *b = NULL, *old;
+	char err[512];
+
+	if (!d) {
+		fprintf(out, "no CD-ROM drive (start vmm with --cdrom)\n");
+		return -ENODEV;
+	}
+	if (*file) {
+		b = blk_open(&o, err, sizeof(err));
+		if (!b) {
+			fprintf(out, "%s\n", err);
+			return -EINVAL;
+		}
+	}
+	pthread_mutex_lock(&d->ch->lock);
+	if (d->locked) {
+		pthread_mutex_unlock(&d->ch->lock);
+		blk_close(b);
+		fprintf(out, "the guest locked the tray (PREVENT MEDIUM REMOVAL)\n");
+		return -EBUSY;
+	}
+	/* A command on the old disc is forgotten; its requests complete unseen. */
+	d->gen++;
+	if (d->xfer != XFER_NONE) {
+		d->xfer = XFER_NONE;
+		d->status = ATA_SR_DRDY | ATA_SR_DSC;
+	}
+	atapi_medium_changed(d, b);
+	old = blk_swap_cdrom(b);
+	pthread_mutex_unlock(&d->ch->lock);
+	blk_close(old); /* drains it first */
+	fprintf(out, "%s\n", *file ? file : "ejected");
+	return 0;
+}
+
+static int mon_cdrom_change(struct vm *vm, const char *args, FILE *out)
+{
+	if (!*args) {
+		fprintf(out, "usage: cdrom-change FILE\n");
+		return -EINVAL;
+	}
+	return cdrom_change(vm, args, out);
+}
+
+static int mon_cdrom_eject(struct vm *vm, const char *args, FILE *out)
+{
+	return cdrom_change(vm, "", out);
+}
+
+static struct monitor_cmd cdrom_change_cmd = {
+	.name = "cdrom-change",
+	.help = "cdrom-change FILE  insert the ISO FILE into the CD-ROM drive",
+	.run = mon_cdrom_change,
+};
+monitor_command(cdrom_change_cmd);
+
+static struct monitor_cmd cdrom_eject_cmd = {
+	.name = "cdrom-eject",
+	.help = "cdrom-eject  remove the disc from the CD-ROM drive",
+	.run = mon_cdrom_eject,
+};
+monitor_command(cdrom_eject_cmd);
 
 static struct device ide_device = {
 	.name = "ide",

@@ -57,25 +57,25 @@ struct vm;
 #define ATAPI_IR_IO  0x02
 
 /* Bus master IDE registers (per channel, 8 bytes apart). */
-#define BM_CMD	      0
-#define BM_STATUS     2
-#define BM_PRD	      4
-#define BM_CMD_START  0x01
-#define BM_CMD_TOMEM  0x08 /* direction: the bus master writes memory (a disk read) */
-#define BM_ST_ACTIVE  0x01
-#define BM_ST_ERROR   0x02
-#define BM_ST_INTR    0x04
-#define BM_ST_DMA0    0x20
-#define BM_ST_DMA1    0x40
-#define BM_PRD_EOT    0x8000
-#define BM_PRD_MAX    8192 /* entries: a table may not cross a 64 KiB boundary */
+#define BM_CMD	     0
+#define BM_STATUS    2
+#define BM_PRD	     4
+#define BM_CMD_START 0x01
+#define BM_CMD_TOMEM 0x08 /* direction: the bus master writes memory (a disk read) */
+#define BM_ST_ACTIVE 0x01
+#define BM_ST_ERROR  0x02
+#define BM_ST_INTR   0x04
+#define BM_ST_DMA0   0x20
+#define BM_ST_DMA1   0x40
+#define BM_PRD_EOT   0x8000
+#define BM_PRD_MAX   8192 /* entries: a table may not cross a 64 KiB boundary */
 
-#define IDE_SECTOR	   512
-#define CD_SECTOR	   2048
-#define IDE_MAX_MULT	   16  /* READ/WRITE MULTIPLE: sectors per DRQ block */
-#define IDE_CHUNK_SECTORS  256 /* PIO: sectors read or written per block request */
-#define IDE_BUF_SIZE	   (IDE_CHUNK_SECTORS * IDE_SECTOR)
-#define ATAPI_PACKET_SIZE  12
+#define IDE_SECTOR	  512
+#define CD_SECTOR	  2048
+#define IDE_MAX_MULT	  16  /* READ/WRITE MULTIPLE: sectors per DRQ block */
+#define IDE_CHUNK_SECTORS 256 /* PIO: sectors read or written per block request */
+#define IDE_BUF_SIZE	  (IDE_CHUNK_SECTORS * IDE_SECTOR)
+#define ATAPI_PACKET_SIZE 12
 
 enum ide_xfer {
 	XFER_NONE,
@@ -94,7 +94,7 @@ struct ide_drive {
 	unsigned int unit; /* 0 master, 1 slave */
 	bool present, atapi;
 	struct blk *blk;
-	char name[16]; /* "ide0-hd0", "ide1-cd0" */
+	char name[16];	  /* "ide0-hd0", "ide1-cd0" */
 	uint64_t sectors; /* 512-byte sectors (ATA) or 2048-byte (ATAPI) */
 
 	/* Geometry: default and as INITIALIZE DEVICE PARAMETERS set it. */
@@ -102,7 +102,8 @@ struct ide_drive {
 	uint16_t cur_heads, cur_secs;
 	unsigned int mult; /* READ/WRITE MULTIPLE block size, 0 = off */
 	uint8_t xfer_mode; /* SET FEATURES 03h value, for IDENTIFY */
-	bool wcache;	   /* write cache on (SET FEATURES 02h/82h) */
+	bool wcache;	   /* write cache on (SET FEATURES 02h/82h); off: writes flushed */
+	void (*after_flush)(struct ide_drive *d, int result); /* the write's own completion */
 
 	/* Task file (the drive's copy: writes reach both drives). */
 	uint8_t feature, nsect, lbal, lbam, lbah, select;
@@ -196,6 +197,8 @@ void atapi_run_packet(struct ide_drive *d);
 void atapi_medium_changed(struct ide_drive *d, struct blk *b);
 
 void ide_channel_init(struct ide_channel *ch, struct vm *vm, unsigned int idx);
+/* Put a drive (ATA disk, or ATAPI CD-ROM with @b NULL for an empty tray) at @unit. */
+int ide_drive_attach(struct ide_channel *ch, unsigned int unit, struct blk *b, bool atapi);
 /* Wait for @d's block requests (call without the channel lock). */
 void ide_drive_drain(struct ide_drive *d);
 

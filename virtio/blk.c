@@ -408,7 +408,6 @@ static int vblk_init(struct vm *vm)
 		if (config_disk_is_ide(vm->cfg, i))
 			continue; /* devices/ide.c's */
 		ret = vblk_create(vm, i);
-
 		if (ret < 0)
 			return ret;
 	}

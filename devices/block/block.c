@@ -481,6 +481,14 @@ struct blk *blk_cdrom(void)
 	return cdrom;
 }
 
+struct blk *blk_swap_cdrom(struct blk *b)
+{
+	struct blk *old = cdrom;
+
+	cdrom = b;
+	return old;
+}
+
 struct blk *blk_disk(unsigned int i)
 {
 	return i < CONFIG_MAX_DISKS ? disks[i] : NULL;
