@@ -51,6 +51,8 @@ boot_check() {
 			expect_status 3
 			expect_line "$MARK" "$WORK/$kind.vmm"
 			expect_line "vmm BIOS" "$WORK/$kind.vmm"
+			expect_grep "^(SYSLINUX|ISOLINUX|GRUB)" "$WORK/$kind.vmm"
+			[ "$kind" != iso ] || expect_line "boot: cdrom 0xe0" "$WORK/$kind.vmm"
 			echo "bios_${kind}_vmm: ${ELAPSED_MS} ms"
 			end_check "$WORK/$kind.vmm"
 		fi
@@ -72,7 +74,9 @@ boot_check() {
 
 boot_check syslinux "--disk file=$WORK/syslinux.img" \
 	"-drive file=$WORK/syslinux.img,format=raw,if=ide"
-boot_check iso "--cdrom $WORK/iso.img --boot cdrom" "-drive file=$WORK/iso.img,media=cdrom,if=ide"
+# With a bootable disk there too: --boot cdrom puts the CD-ROM first.
+boot_check iso "--disk file=$WORK/syslinux.img --cdrom $WORK/iso.img --boot cdrom" \
+	"-drive file=$WORK/iso.img,media=cdrom,if=ide"
 if [ "${BIOS_GRUB:-0}" = 1 ]; then
 	boot_check grub "--disk file=$WORK/grub.img" "-drive file=$WORK/grub.img,format=raw,if=ide"
 fi
@@ -90,13 +94,17 @@ if need_qemu "$CHECK" && have_tools "$CHECK" && image syslinux &&
 	end_check "$WORK/ours.qemu"
 fi
 
-# A disk without a boot sector: one clear line, then (--on-reset exit) status 4.
+# A disk without a boot sector and a CD that is not El Torito bootable: each
+# tried in the default order, one clear line each, then status 4 (--on-reset exit).
 truncate -s 4M "$WORK/blank.img"
+truncate -s 1M "$WORK/blank.iso"
 begin bios_no_bootable_drive
 if need_kvm "$CHECK"; then
-	run_vmm "$WORK/blank.vmm" --disk "file=$WORK/blank.img" --on-reset exit
+	run_vmm "$WORK/blank.vmm" --disk "file=$WORK/blank.img" --cdrom "$WORK/blank.iso" \
+		--on-reset exit
 	expect_status 4
 	expect_line "boot: disk 0x80: no boot signature" "$WORK/blank.vmm"
+	expect_line "boot: cdrom 0xe0: not El Torito bootable" "$WORK/blank.vmm"
 	expect_line "vmm BIOS: no bootable drive" "$WORK/blank.vmm"
 	end_check "$WORK/blank.vmm"
 fi
