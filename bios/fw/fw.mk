@@ -26,3 +26,12 @@ $(FW_BIN): $(FW_OBJS) bios/fw/bios.lds
 $(BUILD)/obj/bios/fw_image.o: bios/fw_image.S $(FW_BIN)
 	@mkdir -p $(dir $@)
 	$(CC) -c -DFW_BIN_PATH='"$(FW_BIN)"' -o $@ $<
+
+# A boot sector checking the BIOS services boot loaders use (t_bios.sh).
+$(FW_DIR)/biostest.img: tests/guest/bios/biostest.S
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -o $(FW_DIR)/biostest.o $<
+	$(LD) -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $(FW_DIR)/biostest.o
+	truncate -s 1M $@
+
+$(VMM): $(FW_DIR)/biostest.img

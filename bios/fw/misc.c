@@ -86,6 +86,36 @@ static void e820(struct bregs *r)
 	ok(r);
 }
 
+/* PIT channel 0's count (mode 2, counting down from 65536 at 1.193182 MHz). */
+static u16 pit_count(void)
+{
+	u8 lo;
+
+	outb(0x00, 0x43); /* latch channel 0 */
+	lo = inb(0x40);
+	return lo | (u16)inb(0x40) << 8;
+}
+
+/*
+ * Busy-wait @us microseconds on the PIT, polled far more often than its
+ * 55 ms wrap, with interrupts on as a PC BIOS has them here: the timer
+ * keeps ticking (its handler is entry.S's, which never re-enters C).
+ */
+static void udelay(u32 us)
+{
+	u32 ticks = us / 1000 * 1193 + us % 1000 * 1193 / 1000;
+	u16 last = pit_count(), now, d;
+
+	asm volatile("sti");
+	while (ticks) {
+		now = pit_count();
+		d = last - now;
+		last = now;
+		ticks -= d < ticks ? d : ticks;
+	}
+	asm volatile("cli");
+}
+
 static const u8 config_table[] = {
 	8,    0, 0xfc, 0, 0, /* size, model AT, submodel, revision */
 	0x74,		     /* second 8259, RTC, INT 15h 4Fh, EBDA */
@@ -115,7 +145,11 @@ void int15(struct bregs *r)
 		SET_AX(r, kb > 0xffff ? 0xffff : kb);
 		ok(r);
 		return;
-	case 0x86: ok(r); return; /* wait: returns at once (documented) */
+	case 0x86:
+		udelay((u32)(u16)r->ecx << 16 | (u16)r->edx);
+		SET_AH(r, 0);
+		ok(r);
+		return;
 	case 0xc0:
 		r->es = FW_BASE >> 4;
 		SET_BX(r, (u16)(u32)config_table);

@@ -72,6 +72,34 @@ boot_check() {
 	fi
 }
 
+# The BIOS services boot loaders use (tests/guest/bios/biostest.S), checked
+# by a boot sector that prints BIOSTEST lines itself: vmm, our BIOS under
+# QEMU and SeaBIOS must print the same lines and exit with 33.
+BIOSTEST=build/fw/biostest.img
+for who in vmm ours seabios; do
+	begin "bios_services_$who"
+	if [ "$who" = vmm ]; then
+		need_kvm "$CHECK" && need_file "$CHECK" "$BIOSTEST" || continue
+		cp "$BIOSTEST" "$WORK/biostest.img"
+		run_vmm "$WORK/services.$who" --disk "file=$WORK/biostest.img" --on-reset exit
+	else
+		need_qemu "$CHECK" && need_file "$CHECK" "$BIOSTEST" || continue
+		bios=()
+		[ "$who" = seabios ] || bios=(-bios build/fw/bios.bin)
+		cp "$BIOSTEST" "$WORK/biostest-$who.img"
+		_run "$WORK/services.$who" "$QEMU" "${SEABIOS[@]}" "${bios[@]}" \
+			-drive "file=$WORK/biostest-$who.img,format=raw,if=ide"
+	fi
+	expect_status 33
+	expect_line "BIOSTEST: int15 86 wait ok" "$WORK/services.$who"
+	expect_line "BIOSTEST: rtc kbd ok" "$WORK/services.$who"
+	if [ "$who" != vmm ] && [ -s "$WORK/services.vmm" ]; then
+		d=$(diff <(grep '^BIOSTEST' "$WORK/services.vmm") <(grep '^BIOSTEST' "$WORK/services.$who")) ||
+			_why "BIOSTEST lines differ: $(echo "$d" | grep '^[<>]' | head -3 | tr '\n' ' ')"
+	fi
+	end_check "$WORK/services.$who"
+done
+
 boot_check syslinux "--disk file=$WORK/syslinux.img" \
 	"-drive file=$WORK/syslinux.img,format=raw,if=ide"
 # With a bootable disk there too: --boot cdrom puts the CD-ROM first.
