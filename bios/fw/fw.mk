@@ -27,11 +27,11 @@ $(BUILD)/obj/bios/fw_image.o: bios/fw_image.S $(FW_BIN)
 	@mkdir -p $(dir $@)
 	$(CC) -c -DFW_BIN_PATH='"$(FW_BIN)"' -o $@ $<
 
-# A boot sector checking the BIOS services boot loaders use (t_bios.sh).
-$(FW_DIR)/biostest.img: tests/guest/bios/biostest.S
+# Boot sectors for t_bios.sh: the BIOS services boot loaders use; a reboot.
+$(FW_DIR)/%.img: tests/guest/bios/%.S
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -c -o $(FW_DIR)/biostest.o $<
-	$(LD) -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $(FW_DIR)/biostest.o
+	$(CC) -m32 -c -o $(FW_DIR)/$*.o $<
+	$(LD) -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $(FW_DIR)/$*.o
 	truncate -s 1M $@
 
-$(VMM): $(FW_DIR)/biostest.img
+$(VMM): $(FW_DIR)/biostest.img $(FW_DIR)/reboot.img

@@ -160,3 +160,15 @@ run_vmm "$WORK/fwkern.vmm" --firmware build/fw/bios.bin --kernel "$HELLO"
 expect_status 2
 expect_line "vmm: --kernel and --firmware exclude each other" "$WORK/fwkern.vmm"
 end_check "$WORK/fwkern.vmm"
+
+# A guest reset (--on-reset reboot, the default) runs the BIOS again.
+begin bios_reboot
+if need_kvm "$CHECK" && need_file "$CHECK" build/fw/reboot.img; then
+	cp build/fw/reboot.img "$WORK/reboot.img"
+	run_vmm "$WORK/reboot.vmm" --disk "file=$WORK/reboot.img"
+	expect_status 35
+	expect_line "REBOOT: first" "$WORK/reboot.vmm"
+	expect_line "REBOOT: second" "$WORK/reboot.vmm"
+	[ "$(grep -c '^vmm BIOS$' "$WORK/reboot.vmm")" = 2 ] || _why "the BIOS did not run twice"
+	end_check "$WORK/reboot.vmm"
+fi
