@@ -156,9 +156,15 @@ int firmware_load(struct vm *vm, struct firmware *fw)
 		return VMM_EXIT_HOST_ERROR;
 	}
 	/* Low memory as at power-on: zero, then the image's last 128 KiB at most. */
-	memset(mem_ptr(&vm->mem, 0, LAYOUT_KERNEL), 0, LAYOUT_KERNEL);
-	mem_write(&vm->mem, LAYOUT_KERNEL - low, fw->data + fw->size - low, low);
-	mem_write(&vm->mem, BDA_EBDA_SEGMENT, &ebda_seg, sizeof(ebda_seg));
+	uint8_t *lowmem = mem_ptr(&vm->mem, 0, LAYOUT_KERNEL);
+
+	if (!lowmem) {
+		fprintf(stderr, "vmm: firmware boot needs RAM below 1 MiB\n");
+		return VMM_EXIT_HOST_ERROR;
+	}
+	memset(lowmem, 0, LAYOUT_KERNEL);
+	memcpy(lowmem + LAYOUT_KERNEL - low, fw->data + fw->size - low, low);
+	memcpy(lowmem + BDA_EBDA_SEGMENT, &ebda_seg, sizeof(ebda_seg));
 	/*
 	 * Our BIOS leaves room for the MP table and the handoff block at the
 	 * start of its image; the ACPI tables go below it at 0xe0000 as for a

@@ -106,7 +106,9 @@ boot_check syslinux "--disk file=$WORK/syslinux.img" \
 boot_check iso "--disk file=$WORK/syslinux.img --cdrom $WORK/iso.img --boot cdrom" \
 	"-drive file=$WORK/iso.img,media=cdrom,if=ide"
 if [ "${BIOS_GRUB:-0}" = 1 ]; then
+	RUN_TIMEOUT=${BIOS_GRUB_TIMEOUT:-300}
 	boot_check grub "--disk file=$WORK/grub.img" "-drive file=$WORK/grub.img,format=raw,if=ide"
+	RUN_TIMEOUT=${BIOS_TIMEOUT:-90}
 fi
 
 # Our BIOS under QEMU (the same hardware interface): the BIOS's own bugs
