@@ -5,6 +5,7 @@
 #   mkbootimg.sh grub     OUT KERNEL   MBR disk, ext2 partition, GRUB 2 (i386-pc)
 #   mkbootimg.sh iso      OUT KERNEL   ISO 9660 with ISOLINUX (El Torito no-emulation)
 # Every loader boots KERNEL with "console=ttyS0" at once (no menu, no timeout).
+# GRUB_COMPRESS=none: an uncompressed core.img (no LZMA decompression at boot).
 set -eu
 kind=$1 out=$2 kernel=$3
 tmp=$(mktemp -d)
@@ -42,7 +43,7 @@ grub)
 	dd if="$tmp/part.img" of="$out" bs=512 seek=$PART_START conv=notrunc status=none
 	printf 'set root=(hd0,msdos1)\nset prefix=(hd0,msdos1)/boot/grub\nconfigfile /boot/grub/grub.cfg\n' \
 		>"$tmp/early.cfg"
-	grub-mkimage -O i386-pc -o "$tmp/core.img" -c "$tmp/early.cfg" -p /boot/grub \
+	grub-mkimage -O i386-pc ${GRUB_COMPRESS:+-C $GRUB_COMPRESS} -o "$tmp/core.img" -c "$tmp/early.cfg" -p /boot/grub \
 		biosdisk part_msdos ext2 linux normal configfile
 	core_sectors=$((($(stat -c %s "$tmp/core.img") + 511) / 512))
 	[ "$core_sectors" -lt $PART_START ] || { echo "core.img too big"; exit 1; }
