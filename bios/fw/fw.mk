@@ -17,7 +17,7 @@ $(FW_DIR)/%.S.o: bios/fw/%.S
 	$(CC) -m32 -MMD -MP -c -o $@ $<
 
 $(FW_BIN): $(FW_OBJS) bios/fw/bios.lds
-	$(LD) -m elf_i386 -T bios/fw/bios.lds -o $(FW_DIR)/bios.elf $(FW_OBJS)
+	$(LD) -m elf_i386 --no-warn-rwx-segments -T bios/fw/bios.lds -o $(FW_DIR)/bios.elf $(FW_OBJS)
 	objcopy -O binary $(FW_DIR)/bios.elf $@
 	@test $$(stat -c %s $@) -eq 65536 || { echo "bios.bin is not 64 KiB"; exit 1; }
 
