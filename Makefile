@@ -17,7 +17,7 @@ LIB_SRCS := $(wildcard cpu/*.c mmio/*.c devices/*.c devices/block/*.c devices/di
 			virtio/*.c emul/*.c \
 			enlight/*.c bios/*.c config/*.c)
 SRCS	:= vmm.c $(LIB_SRCS)
-OBJS	:= $(SRCS:%.c=$(BUILD)/obj/%.o)
+OBJS	:= $(SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/bios/fw_image.o
 
 # Unit tests: cmocka under AddressSanitizer and UBSan.
 SAN	:= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -33,6 +33,7 @@ DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev liblzma-dev liburing-dev
 DEB_GUEST := apt dpkg coreutils findutils xz-utils gzip cpio kmod
 # Tests; t_vga.sh adds an X server, input, screenshots and the VGA font it checks text with.
 DEB_TEST  := libcmocka-dev qemu-system-x86 qemu-utils util-linux clang-format clang \
+	     fdisk mtools dosfstools syslinux syslinux-common isolinux grub-pc-bin xorriso \
 	     libclang-rt-14-dev iproute2 e2fsprogs xvfb xdotool imagemagick python3 libx11-6 \
 	     console-data
 DEB_ALL   := $(DEB_BUILD) $(DEB_GUEST) $(DEB_TEST)
@@ -68,6 +69,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libvmm-asan.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(BUILD)/libvmm-asan.a -lcmocka $(LDLIBS)
 
 include tests/guest/guest.mk
+include bios/fw/fw.mk
 
 # The virtio-net tests' host end: a raw socket on the tap (t_net.sh, bench).
 $(NETPEER): tests/integration/netpeer.c tests/guest/tests/vnet.h

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bios/firmware.h"
 #include "bios/layout.h"
 #include "bios/linux.h"
 #include "bios/tables.h"
@@ -34,6 +35,7 @@
 #define BDA_EBDA_SEGMENT 0x40e /* BIOS data area: where the EBDA starts, >> 4 */
 
 static struct vm the_vm;
+static struct firmware the_firmware; /* no --kernel: the BIOS boots */
 
 /* Fatal signals: give the terminal back, then die as the signal says. */
 static void fatal_signal(int sig)
@@ -134,6 +136,8 @@ static int load_guest(struct vm *vm, const struct kernel_image *k)
 	uint16_t ebda_seg = LAYOUT_EBDA >> 4;
 	int ret;
 
+	if (!cfg->kernel)
+		return firmware_load(vm, &the_firmware);
 	char *cmdline = kernel_cmdline(vm);
 
 	if (!cmdline)
@@ -199,7 +203,7 @@ static void unpack_if_it_wins(struct vm *vm, struct kernel_image *k)
 	struct kernel_image elf;
 	struct timespec t0, t1;
 
-	if (!vm->cpu_probe.ring0_emulated)
+	if (!vm->cpu_probe.ring0_emulated || !k->data)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (linux_unpack(k, &elf) < 0)
@@ -250,7 +254,11 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? 0 : VMM_EXIT_USAGE;
 	/* Every input file is checked before KVM is touched: usage errors first. */
-	ret = linux_read_kernel(&kernel, cfg.kernel);
+	memset(&kernel, 0, sizeof(kernel));
+	if (cfg.kernel)
+		ret = linux_read_kernel(&kernel, cfg.kernel);
+	else
+		ret = firmware_read(&the_firmware, &cfg);
 	if (!ret && cfg.initrd)
 		ret = linux_check_initrd(cfg.initrd);
 	/* Disk images are opened (and locked) here: a bad one is a usage error. */
@@ -303,6 +311,7 @@ int main(int argc, char **argv)
 	/* Before the teardown helper, which shares our files: unlock the images now. */
 	blk_close_disks();
 	linux_free_kernel(&kernel);
+	firmware_free(&the_firmware);
 	config_free(&cfg);
 	vm_teardown_async(vm);
 	return ret;

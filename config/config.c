@@ -34,6 +34,7 @@ enum key_type {
 	K_TRANSPORT,
 	K_CDROM,
 	K_DISPLAY,
+	K_BOOT,
 };
 
 struct key {
@@ -70,6 +71,10 @@ static const struct key keys[] = {
 	  "a window with the VGA screen, keyboard and mouse (default sdl with $DISPLAY)" },
 	{ "screenshot-on-exit", K_STRING, "FILE.bmp", "save the screen as a BMP image at exit" },
 	{ "name", K_STRING, "NAME", "the VM's name, for the window title (default the kernel's)" },
+	{ "firmware", K_STRING, "FILE",
+	  "BIOS image to boot without --kernel (64-256 KiB, a multiple of 64 KiB; default: "
+	  "vmm's own)" },
+	{ "boot", K_BOOT, "disk|cdrom", "firmware boot order: which comes first (default disk)" },
 	{ "config", K_CONFIG, "FILE", "read more keys from FILE: one 'key = value' per line" },
 };
 
@@ -106,7 +111,8 @@ void config_free(struct config *c)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: vmm --kernel FILE [options]\n\n"
+	fprintf(f, "Usage: vmm --kernel FILE [options]\n"
+		   "       vmm --disk file=IMG | --cdrom ISO [--boot disk|cdrom] [options]\n\n"
 		   "Boots a guest on /dev/kvm with its serial console on this terminal.\n"
 		   "Ctrl-A x quits, Ctrl-A h lists the console keys.\n\nOptions:\n");
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -456,6 +462,8 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 			c->screenshot = val;
 		else if (!strcmp(k->name, "name"))
 			c->name = val;
+		else if (!strcmp(k->name, "firmware"))
+			c->firmware = val;
 		else
 			c->append = val;
 		return 0;
@@ -498,6 +506,16 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 			c->stats = b;
 		return 0;
 	case K_DISK: return parse_disk(c, val);
+	case K_BOOT:
+		if (!strcmp(val, "disk")) {
+			c->boot = BOOT_DISK;
+		} else if (!strcmp(val, "cdrom")) {
+			c->boot = BOOT_CDROM;
+		} else {
+			fprintf(stderr, "vmm: --boot: expected disk or cdrom, got '%s'\n", val);
+			return -1;
+		}
+		return 0;
 	case K_CDROM:
 		if (!*val) {
 			fprintf(stderr, "vmm: --cdrom: expected a file name\n");
@@ -689,8 +707,13 @@ int config_parse(struct config *c, int argc, char **argv)
 	}
 	if (check_ide(c))
 		return -1;
-	if (!c->kernel) {
-		fprintf(stderr, "vmm: no --kernel given (try --help)\n");
+	if (!c->kernel && !c->firmware && !c->nr_disks && !c->cdrom) {
+		fprintf(stderr, "vmm: no --kernel given, nor a --disk or --cdrom to boot from "
+				"(try --help)\n");
+		return -1;
+	}
+	if (c->kernel && c->firmware) {
+		fprintf(stderr, "vmm: --kernel and --firmware exclude each other\n");
 		return -1;
 	}
 	return 0;

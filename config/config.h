@@ -19,6 +19,8 @@ enum virtio_transport { VT_DEFAULT, VT_PCI, VT_MMIO };
 enum disk_format { DISK_FMT_AUTO, DISK_FMT_RAW, DISK_FMT_QCOW2 };
 enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE };
 enum disk_aio { DISK_AIO_IO_URING, DISK_AIO_NATIVE, DISK_AIO_THREADS };
+/* --boot: which kind of drive the firmware tries first (default disks). */
+enum boot_first { BOOT_DISK, BOOT_CDROM };
 /* Which front end serves a disk; DEFAULT: virtio with --kernel, IDE without. */
 enum disk_if { DISK_IF_DEFAULT, DISK_IF_VIRTIO, DISK_IF_IDE };
 #define CONFIG_MAX_IDE 4 /* two channels, master and slave */
@@ -67,6 +69,8 @@ struct config {
 	const char *name;		 /* --name: window title; default the kernel's name */
 	struct config_str *owned;	 /* values read from config files */
 	const char *cdrom;		 /* --cdrom FILE: ATAPI, secondary master */
+	const char *firmware;		 /* --firmware FILE; no --kernel: the BIOS boots */
+	enum boot_first boot;		 /* --boot disk|cdrom */
 };
 
 /* Defaults: 512 MiB, 1 vCPU, serial on stdio, reboot on reset. */

@@ -72,8 +72,25 @@ static void load_cpu(struct emul_cpu *c, const struct kvm_regs *r, const struct 
 	c->gpr[EMUL_R15] = r->r15;
 	c->rip = r->rip;
 	c->rflags = r->rflags;
-	for (int i = 0; i < EMUL_NSEG; i++)
+	for (int i = 0; i < EMUL_NSEG; i++) {
 		c->seg_base[i] = seg[i]->base;
+		c->seg[i] = (struct emul_segment){
+			.base = seg[i]->base,
+			.limit = seg[i]->limit,
+			.sel = seg[i]->selector,
+			.type = seg[i]->type,
+			.s = seg[i]->s,
+			.dpl = seg[i]->dpl,
+			.present = seg[i]->present,
+			.db = seg[i]->db,
+			.l = seg[i]->l,
+			.g = seg[i]->g,
+			.avl = seg[i]->avl,
+			.unusable = seg[i]->unusable,
+		};
+	}
+	c->gdt_base = s->gdt.base;
+	c->gdt_limit = s->gdt.limit;
 	c->cpl = s->cs.dpl;
 	c->mxcsr = f->mxcsr;
 	c->fcw = f->fcw;
@@ -134,6 +151,30 @@ static void store_regs(const struct emul_cpu *c, struct kvm_regs *r)
 	r->r15 = c->gpr[EMUL_R15];
 	r->rip = c->rip;
 	r->rflags = c->rflags;
+}
+
+static void store_segs(const struct emul_cpu *c, struct kvm_sregs *s)
+{
+	struct kvm_segment *seg[EMUL_NSEG] = { &s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs };
+
+	for (int i = 0; i < EMUL_NSEG; i++) {
+		const struct emul_segment *e = &c->seg[i];
+
+		*seg[i] = (struct kvm_segment){
+			.base = c->seg_base[i],
+			.limit = e->limit,
+			.selector = e->sel,
+			.type = e->type,
+			.present = e->present,
+			.dpl = e->dpl,
+			.db = e->db,
+			.s = e->s,
+			.l = e->l,
+			.g = e->g,
+			.avl = e->avl,
+			.unusable = e->unusable,
+		};
+	}
 }
 
 /* The instruction's bytes: KVM's, completed from guest memory if short. */
@@ -238,7 +279,9 @@ enum emulate_result vcpu_emulate(struct vcpu *v)
 		if (ioctl(v->fd, KVM_SET_FPU, &f) < 0)
 			return EMULATE_ERROR;
 	}
-	if (dirty & EMUL_DIRTY_SREGS) {
+	if (dirty & EMUL_DIRTY_SEGS)
+		store_segs(&c, &s);
+	if (dirty & (EMUL_DIRTY_SREGS | EMUL_DIRTY_SEGS)) {
 		s.fs.base = c.seg_base[EMUL_FS];
 		s.gs.base = c.seg_base[EMUL_GS];
 		if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)

@@ -45,6 +45,15 @@ enum emul_seg { EMUL_ES, EMUL_CS, EMUL_SS, EMUL_DS, EMUL_FS, EMUL_GS, EMUL_NSEG 
 #define EMUL_DIRTY_GPR	 (1u << 0) /* gpr[] or rflags (rip is always written back) */
 #define EMUL_DIRTY_FPU	 (1u << 1) /* mxcsr, fcw, fsw or xmm[] */
 #define EMUL_DIRTY_SREGS (1u << 2) /* seg_base[] (wrfsbase/wrgsbase) */
+#define EMUL_DIRTY_SEGS	 (1u << 3) /* seg[] (selectors and descriptor caches: iret) */
+
+/* A segment register: selector and descriptor cache (as KVM's struct kvm_segment). */
+struct emul_segment {
+	uint64_t base;
+	uint32_t limit; /* in bytes, granularity applied */
+	uint16_t sel;
+	uint8_t type, s, dpl, present, db, l, g, avl, unusable;
+};
 
 /*
  * The vCPU state an instruction may read or write. Memory is reached only
@@ -63,6 +72,9 @@ struct emul_cpu {
 	uint32_t mxcsr_mask; /* bits ldmxcsr may set; 0 means the default 0xffbf */
 	uint16_t fcw, fsw;
 	uint8_t xmm[16][16];
+	struct emul_segment seg[EMUL_NSEG]; /* seg[i].base == seg_base[i] */
+	uint64_t gdt_base;
+	uint16_t gdt_limit;
 };
 
 /*

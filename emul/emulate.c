@@ -755,6 +755,143 @@ static enum emul_result op_sse(struct ctx *c)
 	return EMUL_UNHANDLED;
 }
 
+/* ---- iret outside 64-bit mode (KVM's emulator does real mode only) ---- */
+
+static enum emul_result pop(struct ctx *c, uint64_t *sp, unsigned int size, uint64_t *v)
+{
+	uint64_t la = (c->st.seg_base[EMUL_SS] +
+		       (c->st.seg[EMUL_SS].db ? (uint32_t)*sp : (uint16_t)*sp)) &
+		      0xffffffff;
+	enum emul_result r;
+
+	*v = 0;
+	r = read_mem(c, la, v, size);
+	*sp += size;
+	return r;
+}
+
+/* A segment register loaded from the GDT: #GP(sel) when it cannot be. */
+static enum emul_result load_desc(struct ctx *c, uint16_t sel, struct emul_segment *seg)
+{
+	uint64_t d;
+	enum emul_result r;
+	unsigned int saved_cpl = c->st.cpl;
+
+	if ((sel & ~3) == 0 || (sel & 4) || (sel | 7) > c->st.gdt_limit)
+		return (sel & 4) ? EMUL_UNHANDLED : raise(c, VEC_GP, true, sel & ~3);
+	c->st.cpl = 0; /* descriptor tables are read as supervisor */
+	r = read_mem(c, c->st.gdt_base + (sel & ~7), &d, 8);
+	c->st.cpl = saved_cpl;
+	if (r != EMUL_DONE)
+		return r;
+	memset(seg, 0, sizeof(*seg));
+	seg->sel = sel;
+	seg->limit = (d & 0xffff) | ((d >> 48) & 0xf) << 16;
+	seg->base = ((d >> 16) & 0xffffff) | ((d >> 56) & 0xff) << 24;
+	seg->type = (d >> 40) & 15;
+	seg->s = (d >> 44) & 1;
+	seg->dpl = (d >> 45) & 3;
+	seg->present = (d >> 47) & 1;
+	seg->avl = (d >> 52) & 1;
+	seg->l = (d >> 53) & 1;
+	seg->db = (d >> 54) & 1;
+	seg->g = (d >> 55) & 1;
+	if (seg->g)
+		seg->limit = seg->limit << 12 | 0xfff;
+	if (!seg->s)
+		return raise(c, VEC_GP, true, sel & ~3);
+	if (!seg->present)
+		return raise(c, 11, true, sel & ~3); /* #NP */
+	return EMUL_DONE;
+}
+
+static void set_seg(struct ctx *c, int i, const struct emul_segment *seg)
+{
+	c->st.seg[i] = *seg;
+	c->st.seg_base[i] = seg->base;
+	c->dirty |= EMUL_DIRTY_SEGS;
+}
+
+static enum emul_result iret_real(struct ctx *c, uint64_t sp, uint64_t ip, uint64_t cs, uint64_t fl,
+				  unsigned int size)
+{
+	struct emul_segment seg = c->st.seg[EMUL_CS];
+	uint64_t keep = size == 2 ? ~0xffffull : (X86_EFLAGS_VM | X86_EFLAGS_VIF | X86_EFLAGS_VIP);
+
+	seg.sel = cs;
+	seg.base = cs << 4;
+	set_seg(c, EMUL_CS, &seg);
+	c->st.rflags = ((c->st.rflags & keep) | (fl & ~keep)) | X86_EFLAGS_FIXED;
+	set_gpr(c, EMUL_RSP, c->st.seg[EMUL_SS].db ? 4 : 2, sp);
+	c->next_rip = ip;
+	c->dirty |= EMUL_DIRTY_GPR;
+	return EMUL_DONE;
+}
+
+static enum emul_result op_iret(struct ctx *c)
+{
+	unsigned int size = c->insn.opsz;
+	uint64_t sp = c->st.gpr[EMUL_RSP], ip, cs, fl, nsp, nss, mask;
+	struct emul_segment cseg, sseg;
+	enum emul_result r;
+	unsigned int rpl;
+
+	if (c->mode == 64 || (c->st.rflags & (X86_EFLAGS_VM | X86_EFLAGS_NT)))
+		return EMUL_UNHANDLED; /* long mode, virtual-8086, task return */
+	if ((r = pop(c, &sp, size, &ip)) != EMUL_DONE ||
+	    (r = pop(c, &sp, size, &cs)) != EMUL_DONE || (r = pop(c, &sp, size, &fl)) != EMUL_DONE)
+		return r;
+	cs &= 0xffff;
+	if (!(c->st.cr0 & X86_CR0_PE))
+		return iret_real(c, sp, ip, cs, fl, size);
+	if ((fl & X86_EFLAGS_VM) && size == 4 && c->st.cpl == 0)
+		return EMUL_UNHANDLED; /* back to virtual-8086 mode */
+	rpl = cs & 3;
+	if (rpl < c->st.cpl)
+		return raise(c, VEC_GP, true, cs & ~3);
+	if ((r = load_desc(c, cs, &cseg)) != EMUL_DONE)
+		return r;
+	if (!(cseg.type & 8) || (!(cseg.type & 4) && cseg.dpl != rpl) ||
+	    ((cseg.type & 4) && cseg.dpl > rpl))
+		return raise(c, VEC_GP, true, cs & ~3);
+	if (rpl > c->st.cpl) {
+		/* To an outer level: its stack, too. */
+		if ((r = pop(c, &sp, size, &nsp)) != EMUL_DONE ||
+		    (r = pop(c, &sp, size, &nss)) != EMUL_DONE)
+			return r;
+		nss &= 0xffff;
+		if ((nss & 3) != rpl)
+			return raise(c, VEC_GP, true, nss & ~3);
+		if ((r = load_desc(c, nss, &sseg)) != EMUL_DONE)
+			return r;
+		if ((sseg.type & 0xa) != 2 || sseg.dpl != rpl)
+			return raise(c, VEC_GP, true, nss & ~3);
+	}
+	/* Which flags the popped value may change, by the level we are at. */
+	mask = X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | X86_EFLAGS_SF |
+	       X86_EFLAGS_TF | X86_EFLAGS_DF | X86_EFLAGS_OF | X86_EFLAGS_NT;
+	if (size == 4)
+		mask |= X86_EFLAGS_RF | X86_EFLAGS_AC | X86_EFLAGS_ID;
+	if (c->st.cpl == 0)
+		mask |= X86_EFLAGS_IOPL | (size == 4 ? X86_EFLAGS_VIF | X86_EFLAGS_VIP : 0);
+	if (c->st.cpl <= ((c->st.rflags & X86_EFLAGS_IOPL) >> 12))
+		mask |= X86_EFLAGS_IF;
+	c->st.rflags = (c->st.rflags & ~mask) | (fl & mask) | X86_EFLAGS_FIXED;
+	cseg.sel = (cs & ~3) | rpl;
+	set_seg(c, EMUL_CS, &cseg);
+	if (rpl > c->st.cpl) {
+		set_seg(c, EMUL_SS, &sseg);
+		sp = nsp;
+	}
+	set_gpr(c, EMUL_RSP, c->st.seg[EMUL_SS].db ? 4 : 2, sp);
+	c->st.cpl = rpl;
+	c->st.cs_db = cseg.db;
+	c->st.cs_l = false;
+	c->next_rip = size == 2 ? (uint16_t)ip : (uint32_t)ip;
+	c->dirty |= EMUL_DIRTY_GPR;
+	return EMUL_DONE;
+}
+
 /* ---- dispatch ---- */
 
 static enum emul_result exec_map0(struct ctx *c)
@@ -765,6 +902,7 @@ static enum emul_result exec_map0(struct ctx *c)
 	case 0xce:			   /* into: decoded only outside 64-bit mode */
 		return (c->st.rflags & X86_EFLAGS_OF) ? trap(c, VEC_OF) : EMUL_DONE;
 	case 0x9b: return op_fwait(c);
+	case 0xcf: return op_iret(c);
 	}
 	/*
 	 * Everything else, int n (CD) included: a software interrupt has to
@@ -813,7 +951,7 @@ enum emul_result emul_execute(struct emul_cpu *cpu, const struct emul_mem *mem,
 		r = EMUL_UNHANDLED;
 	if (r == EMUL_DONE) {
 		*cpu = c.st;
-		cpu->rip = c.next_rip;
+		cpu->rip = c.next_rip; /* iret: where it returned to */
 		*dirty = c.dirty;
 	} else if (r == EMUL_EXCEPTION && c.trap) {
 		cpu->rip = c.next_rip;

@@ -123,8 +123,27 @@ static void test_bad_flags(void **state)
 	expect_error(ARGV("--kernel", "bz", "--stats=maybe"), "'maybe'");
 	expect_error(ARGV("--kernel"), "--kernel needs a value");
 	expect_error(ARGV("--mem", "1G"), "no --kernel");
+	expect_error(ARGV("--disk", "file=d", "--boot", "floppy"), "'floppy'");
+	expect_error(ARGV("--kernel", "bz", "--firmware", "f"), "exclude each other");
 	expect_error(ARGV("--kernel", "bz", "--config", "/nonexistent/vm.conf"),
 		     "'/nonexistent/vm.conf'");
+}
+
+/* Without --kernel the firmware boots: a drive is enough, --boot picks the first kind. */
+static void test_firmware_boot(void **state)
+{
+	struct config c;
+
+	assert_int_equal(parse(&c, ARGV("--cdrom", "x.iso", "--boot", "cdrom")), 0);
+	assert_null(c.kernel);
+	assert_null(c.firmware);
+	assert_int_equal(c.boot, BOOT_CDROM);
+	config_free(&c);
+	assert_int_equal(parse(&c, ARGV("--disk", "file=d", "--firmware", "bios.bin")), 0);
+	assert_string_equal(c.firmware, "bios.bin");
+	assert_int_equal(c.boot, BOOT_DISK);
+	assert_true(config_disk_is_ide(&c, 0));
+	config_free(&c);
 }
 
 static void test_help_version(void **state)
@@ -297,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_display),
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_firmware_boot),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_config_recursion),
 	};

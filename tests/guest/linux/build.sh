@@ -28,7 +28,7 @@ modules=(virtio virtio_ring virtio_pci virtio_pci_modern_dev
 	virtio_pci_legacy_dev virtio_mmio virtio_blk virtio_net net_failover
 	failover virtio_console virtio_rng rng-core
 	libata ata_piix ata_generic pata_acpi scsi_mod scsi_common sd_mod
-	sr_mod cdrom ext4 crc32c_generic)
+	sr_mod cdrom ext4 crc32c_generic bochs)
 # busybox applets given a link (the shell runs every applet without one).
 # No /sbin/modprobe: the kernel asks it for four modules we do not have
 # (crypto-*) before /init runs; /init points the kernel at /bin/modprobe
@@ -246,12 +246,15 @@ if initramfs_stale; then
 	# such hosts; ext4 is 2 MB) and only taints itself ("E"), since
 	# Debian's kernel does not enforce signatures without Secure Boot.
 	while read -r f; do unsign "$f"; done < <(find "$sm" -name '*.ko')
-	# And without their ORC unwind tables: loading a module sorts them and
+	# Without their ORC unwind tables: loading a module sorts them and
 	# applies a relocation per entry at ring 0 (ext4: 13800 of each, the
 	# bulk of its 150 s load here). Stack traces through these modules
 	# lose ORC accuracy; nothing else changes. objcopy is binutils'.
+	# And without their BTF: a module's BTF is checked against the kernel's
+	# own, which the kernel then parses first (minutes at ring 0; the
+	# command line keeps the built-in code from asking for it too).
 	find "$sm" -name '*.ko' -exec objcopy -R .orc_unwind -R .orc_unwind_ip \
-		-R .rela.orc_unwind_ip {} \; || die "objcopy of the modules failed"
+		-R .rela.orc_unwind_ip -R .BTF {} \; || die "objcopy of the modules failed"
 	find "$sm" -name '*.ko' -exec xz --check=crc32 -9 {} + || die "xz of the modules failed"
 	cp "$moddir/modules.builtin" "$moddir/modules.builtin.modinfo" "$sm/"
 	while read -r f; do	# modules.order, for the modules we have
