@@ -23,6 +23,7 @@
 #include "config/status.h"
 #include "cpu/vcpu.h"
 #include "cpu/emulate.h"
+#include "cpu/gdbstub.h"
 #include "cpu/vm.h"
 #include "devices/chardev.h"
 #include "devices/block/block.h"
@@ -160,6 +161,7 @@ static int load_guest(struct vm *vm, const struct kernel_image *k)
 static void stop_vcpus_upto(struct vm *vm, unsigned int n)
 {
 	atomic_store(&vm->stopping, true);
+	gdbstub_wake();
 	for (unsigned int i = 0; i < n; i++)
 		vcpu_kick(vm->vcpus[i]);
 	for (unsigned int i = 0; i < n; i++)
@@ -271,6 +273,9 @@ int main(int argc, char **argv)
 	}
 	if (devices_init(vm) < 0)
 		return VMM_EXIT_HOST_ERROR;
+	ret = gdbstub_init(vm);
+	if (ret)
+		return ret;
 	ret = load_guest(vm, &kernel);
 	if (ret)
 		return ret;

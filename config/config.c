@@ -32,6 +32,7 @@ enum key_type {
 	K_NET,
 	K_CONSOLE,
 	K_TRANSPORT,
+	K_GDB,
 };
 
 struct key {
@@ -61,6 +62,10 @@ static const struct key keys[] = {
 	{ "rng", K_BOOL, NULL, "a virtio-rng device fed by the host's getrandom()" },
 	{ "virtio-transport", K_TRANSPORT, "pci|mmio",
 	  "transport of virtio devices (default pci)" },
+	{ "gdb", K_GDB, "tcp::PORT|tcp:HOST:PORT|unix:PATH",
+	  "serve the gdb remote protocol there (gdb: target remote ...)" },
+	{ "gdb-wait", K_BOOL, NULL,
+	  "hold the vCPUs before their first instruction until gdb continues" },
 	{ "config", K_CONFIG, "FILE", "read more keys from FILE: one 'key = value' per line" },
 };
 
@@ -398,6 +403,38 @@ static int parse_net(struct config *c, const char *val)
 	return 0;
 }
 
+int config_gdb_addr(const char *spec, struct config_gdb_addr *a)
+{
+	struct config_gdb_addr tmp;
+	const char *colon;
+	unsigned int port;
+	size_t hl;
+
+	if (!a)
+		a = &tmp;
+	memset(a, 0, sizeof(*a));
+	if (!strncmp(spec, "unix:", 5)) {
+		if (!spec[5] || strlen(spec + 5) >= sizeof(a->path))
+			return -1;
+		a->is_unix = true;
+		strcpy(a->path, spec + 5);
+		return 0;
+	}
+	if (strncmp(spec, "tcp:", 4))
+		return -1;
+	spec += 4;
+	colon = strrchr(spec, ':');
+	if (!colon || parse_uint(colon + 1, &port) || port < 1 || port > 65535)
+		return -1;
+	hl = colon - spec;
+	if (hl >= sizeof(a->host))
+		return -1;
+	memcpy(a->host, spec, hl);
+	a->host[hl] = 0;
+	a->port = port;
+	return 0;
+}
+
 /* Apply one key. @val may be NULL only for K_BOOL. Strings are kept, not copied. */
 static int config_set(struct config *c, const struct key *k, const char *val)
 {
@@ -453,6 +490,8 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 		}
 		if (!strcmp(k->name, "rng"))
 			c->rng = b;
+		else if (!strcmp(k->name, "gdb-wait"))
+			c->gdb_wait = b;
 		else
 			c->stats = b;
 		return 0;
@@ -494,6 +533,16 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 		}
 		return 0;
 	case K_CONFIG: return config_file(c, val);
+	case K_GDB:
+		if (config_gdb_addr(val, NULL)) {
+			fprintf(stderr,
+				"vmm: --gdb: expected tcp::PORT, tcp:HOST:PORT or unix:PATH, got "
+				"'%s'\n",
+				val);
+			return -1;
+		}
+		c->gdb = val;
+		return 0;
 	}
 	return -1;
 }
@@ -631,6 +680,10 @@ int config_parse(struct config *c, int argc, char **argv)
 	}
 	if (!c->kernel) {
 		fprintf(stderr, "vmm: no --kernel given (try --help)\n");
+		return -1;
+	}
+	if (c->gdb_wait && !c->gdb) {
+		fprintf(stderr, "vmm: --gdb-wait needs --gdb\n");
 		return -1;
 	}
 	return 0;

@@ -56,8 +56,21 @@ struct config {
 	bool virtio_console;		 /* --console virtio: hvc0 */
 	bool rng;			 /* --rng: virtio-rng from getrandom() */
 	enum virtio_transport transport; /* --virtio-transport, default PCI */
+	const char *gdb;		 /* --gdb SPEC, or NULL */
+	bool gdb_wait;			 /* --gdb-wait */
 	struct config_str *owned;	 /* values read from config files */
 };
+
+/* --gdb: tcp::PORT (all addresses), tcp:HOST:PORT, unix:PATH. */
+struct config_gdb_addr {
+	bool is_unix;
+	char host[256]; /* "" = any */
+	unsigned int port;
+	char path[108]; /* sun_path */
+};
+
+/* Parse a --gdb value into @a (may be NULL: syntax check). 0 or -1. */
+int config_gdb_addr(const char *spec, struct config_gdb_addr *a);
 
 /* Defaults: 512 MiB, 1 vCPU, serial on stdio, reboot on reset. */
 void config_defaults(struct config *c);
