@@ -18,28 +18,28 @@ static const struct {
 	unsigned int bits;
 	const char *type;
 } regs[GDB_NREGS] = {
-	{ "rax", 64, "int64" },	      { "rbx", 64, "int64" },	   { "rcx", 64, "int64" },
-	{ "rdx", 64, "int64" },	      { "rsi", 64, "int64" },	   { "rdi", 64, "int64" },
-	{ "rbp", 64, "data_ptr" },    { "rsp", 64, "data_ptr" },   { "r8", 64, "int64" },
-	{ "r9", 64, "int64" },	      { "r10", 64, "int64" },	   { "r11", 64, "int64" },
-	{ "r12", 64, "int64" },	      { "r13", 64, "int64" },	   { "r14", 64, "int64" },
-	{ "r15", 64, "int64" },	      { "rip", 64, "code_ptr" },   { "eflags", 32, "i386_eflags" },
-	{ "cs", 32, "int32" },	      { "ss", 32, "int32" },	   { "ds", 32, "int32" },
-	{ "es", 32, "int32" },	      { "fs", 32, "int32" },	   { "gs", 32, "int32" },
-	{ "fs_base", 64, "int64" },   { "gs_base", 64, "int64" },  { "k_gs_base", 64, "int64" },
-	{ "cr0", 64, "int64" },	      { "cr2", 64, "int64" },	   { "cr3", 64, "int64" },
-	{ "cr4", 64, "int64" },	      { "cr8", 64, "int64" },	   { "efer", 64, "int64" },
-	{ "st0", 80, "i387_ext" },    { "st1", 80, "i387_ext" },   { "st2", 80, "i387_ext" },
-	{ "st3", 80, "i387_ext" },    { "st4", 80, "i387_ext" },   { "st5", 80, "i387_ext" },
-	{ "st6", 80, "i387_ext" },    { "st7", 80, "i387_ext" },   { "fctrl", 32, "int" },
-	{ "fstat", 32, "int" },	      { "ftag", 32, "int" },	   { "fiseg", 32, "int" },
-	{ "fioff", 32, "int" },	      { "foseg", 32, "int" },	   { "fooff", 32, "int" },
-	{ "fop", 32, "int" },	      { "xmm0", 128, "vec128" },   { "xmm1", 128, "vec128" },
-	{ "xmm2", 128, "vec128" },    { "xmm3", 128, "vec128" },   { "xmm4", 128, "vec128" },
-	{ "xmm5", 128, "vec128" },    { "xmm6", 128, "vec128" },   { "xmm7", 128, "vec128" },
-	{ "xmm8", 128, "vec128" },    { "xmm9", 128, "vec128" },   { "xmm10", 128, "vec128" },
-	{ "xmm11", 128, "vec128" },   { "xmm12", 128, "vec128" },  { "xmm13", 128, "vec128" },
-	{ "xmm14", 128, "vec128" },   { "xmm15", 128, "vec128" },  { "mxcsr", 32, "i386_mxcsr" },
+	{ "rax", 64, "int64" },	    { "rbx", 64, "int64" },	{ "rcx", 64, "int64" },
+	{ "rdx", 64, "int64" },	    { "rsi", 64, "int64" },	{ "rdi", 64, "int64" },
+	{ "rbp", 64, "data_ptr" },  { "rsp", 64, "data_ptr" },	{ "r8", 64, "int64" },
+	{ "r9", 64, "int64" },	    { "r10", 64, "int64" },	{ "r11", 64, "int64" },
+	{ "r12", 64, "int64" },	    { "r13", 64, "int64" },	{ "r14", 64, "int64" },
+	{ "r15", 64, "int64" },	    { "rip", 64, "code_ptr" },	{ "eflags", 32, "i386_eflags" },
+	{ "cs", 32, "int32" },	    { "ss", 32, "int32" },	{ "ds", 32, "int32" },
+	{ "es", 32, "int32" },	    { "fs", 32, "int32" },	{ "gs", 32, "int32" },
+	{ "fs_base", 64, "int64" }, { "gs_base", 64, "int64" }, { "k_gs_base", 64, "int64" },
+	{ "cr0", 64, "int64" },	    { "cr2", 64, "int64" },	{ "cr3", 64, "int64" },
+	{ "cr4", 64, "int64" },	    { "cr8", 64, "int64" },	{ "efer", 64, "int64" },
+	{ "st0", 80, "i387_ext" },  { "st1", 80, "i387_ext" },	{ "st2", 80, "i387_ext" },
+	{ "st3", 80, "i387_ext" },  { "st4", 80, "i387_ext" },	{ "st5", 80, "i387_ext" },
+	{ "st6", 80, "i387_ext" },  { "st7", 80, "i387_ext" },	{ "fctrl", 32, "int" },
+	{ "fstat", 32, "int" },	    { "ftag", 32, "int" },	{ "fiseg", 32, "int" },
+	{ "fioff", 32, "int" },	    { "foseg", 32, "int" },	{ "fooff", 32, "int" },
+	{ "fop", 32, "int" },	    { "xmm0", 128, "vec128" },	{ "xmm1", 128, "vec128" },
+	{ "xmm2", 128, "vec128" },  { "xmm3", 128, "vec128" },	{ "xmm4", 128, "vec128" },
+	{ "xmm5", 128, "vec128" },  { "xmm6", 128, "vec128" },	{ "xmm7", 128, "vec128" },
+	{ "xmm8", 128, "vec128" },  { "xmm9", 128, "vec128" },	{ "xmm10", 128, "vec128" },
+	{ "xmm11", 128, "vec128" }, { "xmm12", 128, "vec128" }, { "xmm13", 128, "vec128" },
+	{ "xmm14", 128, "vec128" }, { "xmm15", 128, "vec128" }, { "mxcsr", 32, "i386_mxcsr" },
 };
 
 unsigned int gdb_reg_size(unsigned int r)
@@ -118,9 +118,9 @@ static const char *target_xml(void)
 		     "<field name=\"v2_int64\" type=\"v2i64\"/>"
 		     "<field name=\"uint128\" type=\"uint128\"/></union>");
 	for (unsigned int i = 0; i < GDB_NREGS && n < sizeof(xml); i++) {
-		const char *group = i >= GDB_FCTRL && i <= GDB_FOP ? " group=\"float\"" :
-				    i == GDB_MXCSR			  ? " group=\"vector\"" :
-									    "";
+		const char *group = i >= GDB_FCTRL && i <= GDB_FOP ? " group=\"float\""
+				    : i == GDB_MXCSR		   ? " group=\"vector\""
+								   : "";
 
 		n += snprintf(xml + n, sizeof(xml) - n,
 			      "<reg name=\"%s\" bitsize=\"%u\" type=\"%s\"%s%s/>", regs[i].name,
@@ -260,20 +260,16 @@ static void send_stop(struct gdb_proto *p, const struct gdb_stop *s)
 
 	switch (s->kind) {
 	case GDB_STOP_EXITED: snprintf(r, sizeof(r), "W%02x", s->signal & 0xff); break;
-	case GDB_STOP_SWBREAK:
-		snprintf(r, sizeof(r), "T05thread:%x;swbreak:;", s->thread);
-		break;
-	case GDB_STOP_HWBREAK:
-		snprintf(r, sizeof(r), "T05thread:%x;hwbreak:;", s->thread);
-		break;
+	case GDB_STOP_SWBREAK: snprintf(r, sizeof(r), "T05thread:%x;swbreak:;", s->thread); break;
+	case GDB_STOP_HWBREAK: snprintf(r, sizeof(r), "T05thread:%x;hwbreak:;", s->thread); break;
 	case GDB_STOP_WATCH:
 		snprintf(r, sizeof(r), "T05thread:%x;%swatch:%llx;", s->thread,
-			 s->watch == GDB_WP_READ ? "r" : s->watch == GDB_WP_ACCESS ? "a" : "",
+			 s->watch == GDB_WP_READ     ? "r"
+			 : s->watch == GDB_WP_ACCESS ? "a"
+						     : "",
 			 (unsigned long long)s->addr);
 		break;
-	default:
-		snprintf(r, sizeof(r), "T%02xthread:%x;", s->signal & 0xff, s->thread);
-		break;
+	default: snprintf(r, sizeof(r), "T%02xthread:%x;", s->signal & 0xff, s->thread); break;
 	}
 	reply(p, r);
 }

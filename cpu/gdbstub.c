@@ -78,8 +78,8 @@ static struct gdbstub {
 	pthread_cond_t cond;
 	struct gdb_vcpu *cpu;
 	unsigned int n, nparked;
-	bool halt;	    /* vCPUs must park */
-	bool stopped;	    /* every vCPU parked and the stop reported */
+	bool halt;	      /* vCPUs must park */
+	bool stopped;	      /* every vCPU parked and the stop reported */
 	struct gdb_stop stop; /* why `halt` was set */
 	unsigned long gen;    /* bumped when breakpoints or steps change */
 	uint32_t blockirq;    /* KVM_GUESTDBG_BLOCKIRQ when this KVM has it */
@@ -125,8 +125,9 @@ static void halt_locked(const struct gdb_stop *why, struct vcpu *self)
 
 static void build_debug(struct kvm_guest_debug *d, const struct gdb_vcpu *g)
 {
-	static const uint8_t rw[] = { [GDB_BP_HW] = 0, [GDB_WP_WRITE] = 1, [GDB_WP_READ] = 3,
-				      [GDB_WP_ACCESS] = 3 };
+	static const uint8_t rw[] = {
+		[GDB_BP_HW] = 0, [GDB_WP_WRITE] = 1, [GDB_WP_READ] = 3, [GDB_WP_ACCESS] = 3
+	};
 	bool hw = false;
 
 	memset(d, 0, sizeof(*d));
@@ -136,11 +137,11 @@ static void build_debug(struct kvm_guest_debug *d, const struct gdb_vcpu *g)
 	d->arch.debugreg[7] = DR7_GE | DR7_LE;
 	for (int i = 0; i < MAX_HW_BP; i++) {
 		const struct hw_bp *b = &S.hw[i];
-		unsigned int len = b->type == GDB_BP_HW ? 0 :
-				   b->len == 2		 ? 1 :
-				   b->len == 8		 ? 2 :
-				   b->len == 4		 ? 3 :
-							   0;
+		unsigned int len = b->type == GDB_BP_HW ? 0
+				   : b->len == 2	? 1
+				   : b->len == 8	? 2
+				   : b->len == 4	? 3
+							: 0;
 
 		if (!b->used)
 			continue;
@@ -363,7 +364,8 @@ static int t_read_regs(void *t, int thread, uint8_t *regs)
 	put(regs, GDB_EFER, s.efer);
 	for (int i = 0; i < 8; i++)
 		memcpy(regs + gdb_reg_offset(GDB_ST0 + i), f.fpr[i], 10);
-	/* KVM has the abridged (FXSAVE) tag: a set bit is a valid register (00), else empty (11). */
+	/* KVM has the abridged (FXSAVE) tag: a set bit is a valid register (00), else empty (11).
+	 */
 	for (int i = 0; i < 8; i++)
 		ftag |= (f.ftwx & (1u << i) ? 0u : 3u) << (2 * i);
 	put(regs, GDB_FCTRL, f.fcw);
@@ -585,16 +587,18 @@ static void t_interrupt(void *t)
 }
 
 /* Every breakpoint out of guest memory and the debug registers, and run. */
-static void detach_locked(void)
+static void detach_locked(bool resume)
 {
 	while (S.nsw)
 		sw_restore(S.nsw - 1);
 	memset(S.hw, 0, sizeof(S.hw));
 	S.conn_live = false;
-	resume_locked(NULL);
+	if (resume)
+		resume_locked(NULL);
 }
 
-static void close_conn(void)
+/* @resume: as a detach (the guest runs on), else the machine stays held. */
+static void close_conn(bool resume)
 {
 	if (S.conn_fd < 0)
 		return;
@@ -603,19 +607,19 @@ static void close_conn(void)
 	close(S.conn_fd);
 	S.conn_fd = -1;
 	pthread_mutex_lock(&S.lock);
-	detach_locked();
+	detach_locked(resume);
 	pthread_mutex_unlock(&S.lock);
 }
 
 static void t_detach(void *t)
 {
-	close_conn();
+	close_conn(true);
 }
 
 static void t_kill(void *t)
 {
-	close_conn();
 	vm_request_exit(S.vm, VMM_EXIT_GDB_KILL, "killed from gdb");
+	close_conn(false);
 }
 
 static int t_monitor(void *t, const char *cmd, char **out)
@@ -674,7 +678,7 @@ static void on_conn(void *opaque, uint32_t events)
 		return;
 	if (n <= 0) {
 		/* gdb went away: as a detach, the guest runs on. */
-		close_conn();
+		close_conn(true);
 		return;
 	}
 	gdb_proto_input(&S.proto, buf, n);
