@@ -30,7 +30,7 @@ DEB_BUILD := gcc make binutils libc6-dev linux-libc-dev liblzma-dev liburing-dev
 # busybox-static are downloaded with apt-get and unpacked, never installed.
 DEB_GUEST := apt dpkg coreutils findutils xz-utils gzip cpio kmod
 DEB_TEST  := libcmocka-dev qemu-system-x86 qemu-utils util-linux clang-format clang \
-	     libclang-rt-14-dev iproute2 e2fsprogs
+	     libclang-rt-14-dev iproute2 e2fsprogs gdb python3
 DEB_ALL   := $(DEB_BUILD) $(DEB_GUEST) $(DEB_TEST)
 
 .PHONY: all run test unit integration bench deps help clean guest fuzz fuzz-smoke fuzz-corpus \
