@@ -264,6 +264,11 @@ bool gdbstub_emulation_failure(struct vcpu *v)
 	 * an emulation failure rather than a #BP exit; at an address where we
 	 * planted one, it is our breakpoint all the same.
 	 */
+	pthread_mutex_lock(&S.lock);
+	ours = S.nsw > 0;
+	pthread_mutex_unlock(&S.lock);
+	if (!ours)
+		return false; /* no int3 of ours anywhere: not worth two ioctls */
 	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
 		return false;
 	pthread_mutex_lock(&S.lock);
@@ -825,6 +830,11 @@ int gdbstub_init(struct vm *vm)
 		S.halt = true;
 		S.stop = (struct gdb_stop){ .kind = GDB_STOP_SIGNAL, .thread = 1, .signal = 5 };
 	}
+	if (vm->cpu_probe.ring0_emulated)
+		fprintf(stderr,
+			"vmm: --gdb: this host's KVM emulates guest ring 0 (nested); it may "
+			"give guest ring 3 its own #BP/#DB, so breakpoints, steps and "
+			"watchpoints there would not stop (README: Debugging with gdb)\n");
 	gdbstub_enabled = true;
 	return 0;
 }

@@ -71,8 +71,8 @@ QEMU_TCG+=(-accel tcg)
 
 # The comparable part of a transcript: stops, values, disassembly, frames.
 normalize() {
-	grep -E '^(Breakpoint [0-9]+, |Hardware (assisted |)(break|watch)point|Old value|New value|\$[0-9]+ = |=> |   0x|#[0-9]|rip |Thread [0-9.]+ received|  *[0-9]+ +Thread )' "$1" |
-		sed -E 's/ \(CPU#[0-9]+ \[[a-z]+\]\)//; s/Thread 1\.([0-9]+)/Thread \1/g; s/^(#[0-9]+ +)0x[0-9a-f]+ in /\1/; s/^\* / /' |
+	grep -E '^(Breakpoint [0-9]+, |Hardware (assisted |)(break|watch)point|Old value|New value|\$[0-9]+ = |=> |   0x|#[0-9]|rip |Thread [0-9.]+ received|[ *] +[0-9]+ +Thread )' "$1" |
+		sed -E 's/ \(CPU#[0-9]+ \[[a-z ]+\]\)//; s/ +/ /g; s/Thread 1\.([0-9]+)/Thread \1/g; s/^(#[0-9]+ +)0x[0-9a-f]+ in /\1/; s/^\* / /' |
 		grep -vE '^(Hardware assisted breakpoint|Breakpoint [0-9]+ at)'
 }
 
@@ -256,6 +256,18 @@ if need_kvm "$CHECK" && have_gdb "$CHECK" && need_file "$CHECK" "$ELF"; then
 	expect_line "KIT: released" "$WORK/smp.vmm"
 	expect_line "KIT: gdbt done" "$WORK/smp.vmm"
 	end_check "$G"
+fi
+
+begin gdb_smp_ctrlc_qemu
+if need_qemu "$CHECK" && have_gdb "$CHECK" && need_file "$CHECK" "$ELF"; then
+	SIGINT_AFTER=3 gdb_run "$WORK/smp.qemu" "$WORK/smp.gdb" "$QEMU" "${QEMU_TCG[@]}" \
+		"${QEMU_MICROVM[@]}" -smp 2 -kernel "$IMG" -append "cpus=2 spin=1" -gdb tcp::@PORT@ -S
+	expect_status 1
+	expect_line "KIT: released" "$WORK/smp.qemu"
+	if [ -s "$WORK/smp.vmm.gdb" ]; then
+		expect_same_transcript "$WORK/smp.qemu.gdb" "$WORK/smp.vmm.gdb"
+	fi
+	end_check "$WORK/smp.qemu.gdb"
 fi
 
 # --- kill over a Unix socket ends vmm -----------------------------------------
