@@ -287,6 +287,7 @@ int main(int argc, char **argv)
 	ret = run_machine(vm, &kernel);
 
 	ioloop_stop(); /* no I/O callback may run while devices drain and free */
+	gdbstub_exit(ret);
 	devices_shutdown(vm);
 	chardev_restore_terminal();
 	if (cfg.stats) {

@@ -672,6 +672,15 @@ static const struct gdb_target target = {
 	.send = t_send,
 };
 
+void gdbstub_exit(int status)
+{
+	struct gdb_stop st = { .kind = GDB_STOP_EXITED, .signal = status };
+
+	/* As a process exits under gdb: "W" with the status, then the socket closes. */
+	if (S.conn_live)
+		gdb_proto_stopped(&S.proto, &st);
+}
+
 /* ---- the socket, on the I/O thread ---- */
 
 static void on_conn(void *opaque, uint32_t events)

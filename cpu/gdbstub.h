@@ -23,6 +23,8 @@ void gdbstub_vcpu_before_run(struct vcpu *v);
 void gdbstub_debug_exit(struct vcpu *v);
 /* vCPU thread: an emulation failure; true when it was our int3 (a breakpoint stop). */
 bool gdbstub_emulation_failure(struct vcpu *v);
+/* vmm exits with @status (I/O thread stopped): tell a gdb that waits for a stop. */
+void gdbstub_exit(int status);
 /* Wake parked vCPUs (the machine is stopping). */
 void gdbstub_wake(void);
 

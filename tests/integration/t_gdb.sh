@@ -270,6 +270,34 @@ if need_qemu "$CHECK" && have_gdb "$CHECK" && need_file "$CHECK" "$ELF"; then
 	end_check "$WORK/smp.qemu.gdb"
 fi
 
+# --- the guest's own int3 reaches the guest; its exit reaches gdb -------------
+printf 'continue\n' >"$WORK/int3.gdb"
+begin gdb_guest_int3_vmm
+if need_kvm "$CHECK" && have_gdb "$CHECK" && need_file "$CHECK" "$ELF"; then
+	gdb_run "$WORK/int3.vmm" "$WORK/int3.gdb" "$VMM" --kernel "$IMG" --append int3=1 \
+		--gdb tcp::@PORT@ --gdb-wait
+	expect_status 253
+	expect_grep '^KIT: exception 3 err 0x0 rip 0x[0-9a-f]+$' "$WORK/int3.vmm"
+	expect_line '[Inferior 1 (Remote target) exited with code 0375]' "$WORK/int3.vmm.gdb"
+	expect_no_grep 'SIGTRAP' "$WORK/int3.vmm.gdb"
+	end_check "$WORK/int3.vmm.gdb"
+fi
+
+begin gdb_guest_int3_qemu
+if need_qemu "$CHECK" && have_gdb "$CHECK" && need_file "$CHECK" "$ELF"; then
+	gdb_run "$WORK/int3.qemu" "$WORK/int3.gdb" "$QEMU" "${QEMU_TCG[@]}" "${QEMU_MICROVM[@]}" \
+		-kernel "$IMG" -append int3=1 -gdb tcp::@PORT@ -S
+	expect_status 253
+	expect_grep '^KIT: exception 3 err 0x0 rip 0x[0-9a-f]+$' "$WORK/int3.qemu"
+	# The exception line, not the next one: RFLAGS.IOPL differs on kvm_pvm (README).
+	if [ -s "$WORK/int3.vmm" ] &&
+		! diff <(grep -v '^KIT: cs ' "$WORK/int3.vmm" | kit_lines /dev/stdin) \
+			<(grep -v '^KIT: cs ' "$WORK/int3.qemu" | kit_lines /dev/stdin) >/dev/null; then
+		_why "KIT lines differ from vmm's"
+	fi
+	end_check "$WORK/int3.qemu.gdb"
+fi
+
 # --- kill over a Unix socket ends vmm -----------------------------------------
 begin gdb_unix_kill
 if need_kvm "$CHECK" && have_gdb "$CHECK" && need_file "$CHECK" "$ELF"; then

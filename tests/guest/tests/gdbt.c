@@ -5,7 +5,8 @@
  * that only gdb can end. With "ring0=1" on the command line the work runs
  * at ring 0 (kit_ring0_call), else at ring 3 as kit_main does; "cpus=2"
  * starts the second CPU first, so gdb sees two threads; "spin=1" waits
- * for gdb to set gdbt_release.
+ * for gdb to set gdbt_release; "int3=1" ends in an int3 of the guest's own,
+ * which must reach the guest (the kit reports exception 3) with gdb or without.
  *
  * gdb changes what the program prints: gdbt_value (written by gdb at the
  * breakpoint) and gdbt_release.
@@ -61,5 +62,7 @@ void kit_main(void)
 			cpu_relax();
 		kit_printf("KIT: released\n");
 	}
+	if (kit_cmdline_long("int3", 0))
+		asm volatile("int3");
 	kit_printf("KIT: gdbt done\n");
 }
