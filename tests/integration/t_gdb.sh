@@ -270,6 +270,20 @@ if need_qemu "$CHECK" && have_gdb "$CHECK" && need_file "$CHECK" "$ELF"; then
 	end_check "$WORK/smp.qemu.gdb"
 fi
 
+# --- attach to a running guest (no --gdb-wait): it stops, detach lets it go on ---
+printf 'info registers cs\nprint gdbt_release\nset var gdbt_release = 1\ndetach\n' \
+	>"$WORK/attach.gdb"
+begin gdb_attach_running_vmm
+if need_kvm "$CHECK" && have_gdb "$CHECK" && need_file "$CHECK" "$ELF"; then
+	gdb_run "$WORK/attach.vmm" "$WORK/attach.gdb" "$VMM" --kernel "$IMG" --append spin=1 \
+		--gdb tcp::@PORT@
+	expect_status 1
+	expect_grep '^cs +0x[0-9a-f]+ ' "$WORK/attach.vmm.gdb"
+	expect_line '$1 = 0' "$WORK/attach.vmm.gdb"
+	expect_line "KIT: released" "$WORK/attach.vmm"
+	end_check "$WORK/attach.vmm.gdb"
+fi
+
 # --- the guest's own int3 reaches the guest; its exit reaches gdb -------------
 printf 'continue\n' >"$WORK/int3.gdb"
 begin gdb_guest_int3_vmm
