@@ -427,6 +427,10 @@ int config_gdb_addr(const char *spec, struct config_gdb_addr *a)
 	if (!colon || parse_uint(colon + 1, &port) || port < 1 || port > 65535)
 		return -1;
 	hl = colon - spec;
+	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+		spec++; /* [IPv6]:PORT */
+		hl -= 2;
+	}
 	if (hl >= sizeof(a->host))
 		return -1;
 	memcpy(a->host, spec, hl);

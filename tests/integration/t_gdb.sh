@@ -394,3 +394,18 @@ run_vmm "$WORK/usage2" --kernel "$IMG" --gdb-wait
 expect_status 2
 expect_line 'vmm: --gdb-wait needs --gdb' "$WORK/usage2"
 end_check "$WORK/usage2"
+
+# A port another program listens on: the host's problem, status 1, one line.
+begin gdb_port_busy
+if need_kvm "$CHECK"; then
+	PORT=$((PORT + 1))
+	python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1); time.sleep(5)' "$PORT" &
+	HOLDER=$!
+	wait_listen "$PORT"
+	run_vmm "$WORK/busy" --kernel "$IMG" --gdb "tcp::$PORT"
+	kill "$HOLDER" 2>/dev/null
+	wait "$HOLDER" 2>/dev/null
+	expect_status 1
+	expect_grep "^vmm: --gdb: cannot listen on tcp::$PORT: Address already in use$" "$WORK/busy"
+	end_check "$WORK/busy"
+fi
