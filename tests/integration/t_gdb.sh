@@ -47,7 +47,9 @@ gdb_run() {
 	if ! wait_listen "$PORT"; then
 		echo "gdb_run: nothing listens on $PORT" >>"$out.gdb"
 	fi
-	timeout -k 5 "$RUN_TIMEOUT" "$GDB" -batch -nx -x "$out.script" "$ELF" \
+	# --foreground: timeout then passes our SIGINT to gdb once; otherwise it
+	# also sends it to its process group, and a second Ctrl-C makes gdb give up.
+	timeout --foreground -k 5 "$RUN_TIMEOUT" "$GDB" -batch -nx -x "$out.script" "$ELF" \
 		</dev/null >"$out.gdb" 2>&1 &
 	gpid=$!
 	if [ -n "${SIGINT_AFTER:-}" ]; then
