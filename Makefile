@@ -76,9 +76,13 @@ FUZZ_CC	:= clang
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -I. -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=all -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES := devices bzimage config emul virtqueue qcow2 net gdb
+FUZZ_NAMES := devices bzimage config emul virtqueue qcow2 net ide gdb
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
-FUZZ_SRCS_devices := devices/*.c mmio/*.c config/*.c bios/*.c
+# The IDE controller needs the block layer: fuzz_ide stubs it.
+FUZZ_SRCS_devices := $(filter-out devices/ide.c devices/atapi.c,$(wildcard devices/*.c)) \
+		     mmio/*.c config/*.c bios/*.c
+FUZZ_SRCS_ide := devices/ide.c devices/atapi.c devices/pci.c devices/device.c mmio/*.c \
+		 config/config.c cpu/monitor.c
 FUZZ_SRCS_bzimage := bios/*.c mmio/mem.c config/config.c
 # fuzz_net.c includes virtio/net.c (its static ring code) and stubs the rest.
 FUZZ_SRCS_net := virtio/virtqueue.c mmio/mem.c

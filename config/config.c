@@ -32,6 +32,7 @@ enum key_type {
 	K_NET,
 	K_CONSOLE,
 	K_TRANSPORT,
+	K_CDROM,
 	K_GDB,
 };
 
@@ -53,8 +54,11 @@ static const struct key keys[] = {
 	{ "stats", K_BOOL, NULL, "print exit statistics per device when vmm exits" },
 	{ "on-reset", K_ON_RESET, "exit|reboot", "what a guest reset does (default reboot)" },
 	{ "disk", K_DISK, "file=PATH[,...]",
-	  "virtio-blk disk (repeatable); also format=raw|qcow2, readonly, cache=none|writeback, "
-	  "aio=io_uring|native|threads, serial=ID, transport=pci|mmio" },
+	  "a disk, virtio-blk or IDE (repeatable); also format=raw|qcow2, readonly, "
+	  "cache=none|writeback, "
+	  "aio=io_uring|native|threads, serial=ID, transport=pci|mmio, "
+	  "if=ide|virtio (default virtio with --kernel, else ide)" },
+	{ "cdrom", K_CDROM, "FILE", "ATAPI CD-ROM image (read-only) on the IDE secondary master" },
 	{ "net", K_NET, "tap=NAME[,mac=MAC]",
 	  "virtio-net on an existing tap device (repeatable); also transport=pci|mmio" },
 	{ "console", K_CONSOLE, "virtio",
@@ -323,6 +327,10 @@ static int disk_item(struct config *c, struct disk_opts *d, const struct subopt 
 		strcpy(d->serial, v);
 	else if (!strcmp(o->name, "transport"))
 		return parse_transport(v, &d->transport);
+	else if (!strcmp(o->name, "if") && !strcmp(v, "ide"))
+		d->iface = DISK_IF_IDE;
+	else if (!strcmp(o->name, "if") && !strcmp(v, "virtio"))
+		d->iface = DISK_IF_VIRTIO;
 	else
 		return -1;
 	return 0;
@@ -352,6 +360,30 @@ static int parse_disk(struct config *c, const char *val)
 		return -1;
 	}
 	c->disks[c->nr_disks++] = d;
+	return 0;
+}
+
+bool config_disk_is_ide(const struct config *c, unsigned int i)
+{
+	if (i >= c->nr_disks)
+		return false;
+	if (c->disks[i].iface == DISK_IF_DEFAULT)
+		return !c->kernel;
+	return c->disks[i].iface == DISK_IF_IDE;
+}
+
+/* The PC has two IDE channels: four drives, the CD-ROM counted. */
+static int check_ide(const struct config *c)
+{
+	unsigned int n = c->cdrom ? 1 : 0;
+
+	for (unsigned int i = 0; i < c->nr_disks; i++)
+		n += config_disk_is_ide(c, i);
+	if (n > CONFIG_MAX_IDE) {
+		fprintf(stderr, "vmm: --disk: at most %d IDE drives (--cdrom counts), got %u\n",
+			CONFIG_MAX_IDE, n);
+		return -1;
+	}
 	return 0;
 }
 
@@ -500,6 +532,13 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 			c->stats = b;
 		return 0;
 	case K_DISK: return parse_disk(c, val);
+	case K_CDROM:
+		if (!*val) {
+			fprintf(stderr, "vmm: --cdrom: expected a file name\n");
+			return -1;
+		}
+		c->cdrom = val;
+		return 0;
 	case K_NET: return parse_net(c, val);
 	case K_CONSOLE:
 		if (strcmp(val, "virtio")) {
@@ -682,6 +721,8 @@ int config_parse(struct config *c, int argc, char **argv)
 		if (config_set(c, k, val))
 			return -1;
 	}
+	if (check_ide(c))
+		return -1;
 	if (!c->kernel) {
 		fprintf(stderr, "vmm: no --kernel given (try --help)\n");
 		return -1;

@@ -19,6 +19,9 @@ enum virtio_transport { VT_DEFAULT, VT_PCI, VT_MMIO };
 enum disk_format { DISK_FMT_AUTO, DISK_FMT_RAW, DISK_FMT_QCOW2 };
 enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE };
 enum disk_aio { DISK_AIO_IO_URING, DISK_AIO_NATIVE, DISK_AIO_THREADS };
+/* Which front end serves a disk; DEFAULT: virtio with --kernel, IDE without. */
+enum disk_if { DISK_IF_DEFAULT, DISK_IF_VIRTIO, DISK_IF_IDE };
+#define CONFIG_MAX_IDE 4 /* two channels, master and slave */
 
 /* --disk file=PATH[,format=raw|qcow2][,readonly][,cache=][,aio=][,serial=][,transport=] */
 struct disk_opts {
@@ -29,6 +32,7 @@ struct disk_opts {
 	enum disk_aio aio;
 	char serial[CONFIG_SERIAL_ID + 1]; /* "" = none */
 	enum virtio_transport transport;
+	enum disk_if iface; /* if=ide|virtio */
 };
 
 /* --net tap=NAME[,mac=52:54:00:12:34:56][,transport=] */
@@ -59,6 +63,7 @@ struct config {
 	const char *gdb;		 /* --gdb SPEC, or NULL */
 	bool gdb_wait;			 /* --gdb-wait */
 	struct config_str *owned;	 /* values read from config files */
+	const char *cdrom;		 /* --cdrom FILE: ATAPI, secondary master */
 };
 
 /* --gdb: tcp::PORT (all addresses), tcp:HOST:PORT, unix:PATH. */
@@ -86,5 +91,8 @@ void config_free(struct config *c);
 int config_parse_size(const char *s, uint64_t *out);
 /* A device's transport after defaults: VT_PCI or VT_MMIO. */
 enum virtio_transport config_transport(const struct config *c, enum virtio_transport t);
+
+/* Does disk @i go to the IDE controller (if=ide, or no --kernel)? */
+bool config_disk_is_ide(const struct config *c, unsigned int i);
 
 #endif

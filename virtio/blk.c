@@ -403,8 +403,11 @@ static int vblk_init(struct vm *vm)
 	if (!vm->cfg)
 		return 0;
 	for (unsigned int i = 0; i < vm->cfg->nr_disks; i++) {
-		int ret = vblk_create(vm, i);
+		int ret;
 
+		if (config_disk_is_ide(vm->cfg, i))
+			continue; /* devices/ide.c's */
+		ret = vblk_create(vm, i);
 		if (ret < 0)
 			return ret;
 	}

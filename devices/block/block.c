@@ -448,6 +448,7 @@ void blk_print_stats(const struct blk *b, const char *name, FILE *f)
 /* --- the machine's disks ---------------------------------------------- */
 
 static struct blk *disks[CONFIG_MAX_DISKS];
+static struct blk *cdrom;
 
 int blk_open_disks(const struct config *c)
 {
@@ -461,7 +462,31 @@ int blk_open_disks(const struct config *c)
 			return VMM_EXIT_USAGE;
 		}
 	}
+	if (c->cdrom) {
+		/* Raw whatever it holds (an ISO), and never written. */
+		struct disk_opts o = { .file = c->cdrom, .format = DISK_FMT_RAW, .readonly = true };
+
+		cdrom = blk_open(&o, err, sizeof(err));
+		if (!cdrom) {
+			fprintf(stderr, "vmm: --cdrom %s\n", err);
+			blk_close_disks();
+			return VMM_EXIT_USAGE;
+		}
+	}
 	return 0;
+}
+
+struct blk *blk_cdrom(void)
+{
+	return cdrom;
+}
+
+struct blk *blk_swap_cdrom(struct blk *b)
+{
+	struct blk *old = cdrom;
+
+	cdrom = b;
+	return old;
 }
 
 struct blk *blk_disk(unsigned int i)
@@ -475,4 +500,6 @@ void blk_close_disks(void)
 		blk_close(disks[i]);
 		disks[i] = NULL;
 	}
+	blk_close(cdrom);
+	cdrom = NULL;
 }

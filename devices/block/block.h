@@ -87,6 +87,10 @@ void blk_poll(struct blk *b);
  */
 int blk_open_disks(const struct config *c);
 struct blk *blk_disk(unsigned int i);
+/* The --cdrom image (read-only raw), NULL if none; closed with the disks. */
+struct blk *blk_cdrom(void);
+/* A medium change: @b (or NULL) is the CD now; the caller closes the old one. */
+struct blk *blk_swap_cdrom(struct blk *b);
 void blk_close_disks(void);
 
 /*

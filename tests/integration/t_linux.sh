@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# run.sh: background
 # The default guest: Debian's kernel (PVH-booted ELF vmlinux) and the busybox
 # initramfs of tests/guest/linux/, non-interactive (vmm.mode=poweroff): /init
 # prints "VMM-GUEST-UP nproc=N uptime=S" and powers off through ACPI S5,
