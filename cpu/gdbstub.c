@@ -63,6 +63,7 @@ struct hw_bp {
 };
 
 struct gdb_vcpu {
+	bool live; /* its thread runs the vCPU loop: it may be kicked */
 	bool parked;
 	bool hold; /* vCont left this thread stopped */
 	bool step;
@@ -115,7 +116,7 @@ static void halt_locked(const struct gdb_stop *why, struct vcpu *self)
 	S.stopped = false;
 	S.stop = *why;
 	for (unsigned int i = 0; i < S.n; i++)
-		if (S.vm->vcpus[i] != self)
+		if (S.cpu[i].live && S.vm->vcpus[i] != self)
 			vcpu_kick(S.vm->vcpus[i]);
 	if (S.nparked == S.n)
 		notify_io();
@@ -163,6 +164,7 @@ void gdbstub_vcpu_before_run(struct vcpu *v)
 	bool apply;
 
 	pthread_mutex_lock(&S.lock);
+	g->live = true;
 	while ((S.halt || g->hold) && !atomic_load(&v->vm->stopping)) {
 		struct timespec ts;
 
@@ -194,6 +196,14 @@ void gdbstub_vcpu_before_run(struct vcpu *v)
 	if (apply && ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 		fprintf(stderr, "vmm: gdb: vCPU %u: KVM_SET_GUEST_DEBUG: %s\n", v->id,
 			strerror(errno));
+}
+
+void gdbstub_vcpu_exit(struct vcpu *v)
+{
+	/* Before pthread_join can return: a kick after it would hit a dead thread. */
+	pthread_mutex_lock(&S.lock);
+	S.cpu[v->id].live = false;
+	pthread_mutex_unlock(&S.lock);
 }
 
 static int find_sw_locked(uint64_t addr)

@@ -19,6 +19,8 @@ extern bool gdbstub_enabled;
 int gdbstub_init(struct vm *vm);
 /* vCPU thread, before each KVM_RUN: park while gdb holds the machine, apply debug state. */
 void gdbstub_vcpu_before_run(struct vcpu *v);
+/* vCPU thread, leaving its loop (the machine stops or resets). */
+void gdbstub_vcpu_exit(struct vcpu *v);
 /* vCPU thread: KVM_EXIT_DEBUG. */
 void gdbstub_debug_exit(struct vcpu *v);
 /* vCPU thread: an emulation failure; true when it was our int3 (a breakpoint stop). */

@@ -395,6 +395,8 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(v))
 			break;
 	}
+	if (gdbstub_enabled)
+		gdbstub_vcpu_exit(v);
 	return NULL;
 }
 
