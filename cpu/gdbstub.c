@@ -832,7 +832,7 @@ int gdbstub_init(struct vm *vm)
 		return VMM_EXIT_HOST_ERROR;
 	for (unsigned int i = 0; i < S.n; i++)
 		S.cpu[i].applied_gen = ~0ul;
-	mask = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+	mask = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
 	if (mask > 0 && (mask & KVM_GUESTDBG_BLOCKIRQ))
 		S.blockirq = KVM_GUESTDBG_BLOCKIRQ;
 	S.listen_fd = open_listen(&a);
