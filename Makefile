@@ -35,7 +35,7 @@ DEB_GUEST := apt dpkg coreutils findutils xz-utils gzip cpio kmod
 DEB_TEST  := libcmocka-dev qemu-system-x86 qemu-utils util-linux clang-format clang \
 	     fdisk mtools dosfstools syslinux syslinux-common isolinux grub-pc-bin xorriso \
 	     libclang-rt-14-dev iproute2 e2fsprogs xvfb xdotool imagemagick python3 libx11-6 \
-	     console-data
+	     console-data gdb
 DEB_ALL   := $(DEB_BUILD) $(DEB_GUEST) $(DEB_TEST)
 
 .PHONY: all run test unit integration bench deps help clean guest fuzz fuzz-smoke fuzz-corpus \
@@ -82,7 +82,7 @@ FUZZ_CC	:= clang
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -I. -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=all -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES := devices bzimage config emul virtqueue qcow2 net ide
+FUZZ_NAMES := devices bzimage config emul virtqueue qcow2 net ide gdb
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 # The IDE controller needs the block layer: fuzz_ide stubs it.
 FUZZ_SRCS_devices := $(filter-out devices/ide.c devices/atapi.c,$(wildcard devices/*.c)) \
@@ -97,6 +97,7 @@ FUZZ_SRCS_config := config/config.c
 FUZZ_SRCS_emul := emul/*.c
 FUZZ_SRCS_virtqueue := virtio/virtqueue.c mmio/mem.c
 FUZZ_SRCS_qcow2 := devices/block/image.c devices/block/qcow2.c
+FUZZ_SRCS_gdb := cpu/gdb_proto.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_net: virtio/net.c
@@ -111,6 +112,8 @@ fuzz-corpus: guest
 		$(BUILD)/fuzz/corpus-bzimage/
 	@printf -- '--kernel\0bz\0--mem\0512M\0--cpus\0002\0--serial\0file:x' \
 		>$(BUILD)/fuzz/corpus-config/seed
+	@printf '+$$qSupported:swbreak+#c9$$g#67$$m1000,40#c6$$X10,2:}]#20$$vCont;s:2;c#86\003$$qRcmd,7374617473#15' \
+		>$(BUILD)/fuzz/corpus-gdb/seed
 	@tests/fuzz/qcow2_seeds.sh $(BUILD)/fuzz/corpus-qcow2
 	@# fuzz_net: a TX ring laid over the used ring's flags once hung the I/O thread.
 	@echo AAAAAAABAAAAAAA7AAIA/wAAAAEEAAAAtwAIAAAAAAAAAQAAAAAAAA4AAAAAAAAA | base64 -d \

@@ -24,6 +24,7 @@
 #include "config/status.h"
 #include "cpu/vcpu.h"
 #include "cpu/emulate.h"
+#include "cpu/gdbstub.h"
 #include "cpu/vm.h"
 #include "devices/chardev.h"
 #include "devices/block/block.h"
@@ -165,6 +166,7 @@ static int load_guest(struct vm *vm, const struct kernel_image *k)
 static void stop_vcpus_upto(struct vm *vm, unsigned int n)
 {
 	atomic_store(&vm->stopping, true);
+	gdbstub_wake();
 	for (unsigned int i = 0; i < n; i++)
 		vcpu_kick(vm->vcpus[i]);
 	for (unsigned int i = 0; i < n; i++)
@@ -280,6 +282,9 @@ int main(int argc, char **argv)
 	}
 	if (devices_init(vm) < 0)
 		return VMM_EXIT_HOST_ERROR;
+	ret = gdbstub_init(vm);
+	if (ret)
+		return ret;
 	ret = load_guest(vm, &kernel);
 	if (!ret)
 		ret = display_init(vm);
@@ -294,6 +299,7 @@ int main(int argc, char **argv)
 	display_fini();
 
 	ioloop_stop(); /* no I/O callback may run while devices drain and free */
+	gdbstub_exit(ret);
 	devices_shutdown(vm);
 	chardev_restore_terminal();
 	if (cfg.stats) {

@@ -35,6 +35,7 @@ enum key_type {
 	K_CDROM,
 	K_DISPLAY,
 	K_BOOT,
+	K_GDB,
 };
 
 struct key {
@@ -75,6 +76,10 @@ static const struct key keys[] = {
 	  "BIOS image to boot without --kernel (64-256 KiB, a multiple of 64 KiB; default: "
 	  "vmm's own)" },
 	{ "boot", K_BOOT, "disk|cdrom", "firmware boot order: which comes first (default disk)" },
+	{ "gdb", K_GDB, "tcp::PORT|tcp:HOST:PORT|unix:PATH",
+	  "serve the gdb remote protocol there (gdb: target remote ...)" },
+	{ "gdb-wait", K_BOOL, NULL,
+	  "hold the vCPUs before their first instruction until gdb continues" },
 	{ "config", K_CONFIG, "FILE", "read more keys from FILE: one 'key = value' per line" },
 };
 
@@ -441,6 +446,42 @@ static int parse_net(struct config *c, const char *val)
 	return 0;
 }
 
+int config_gdb_addr(const char *spec, struct config_gdb_addr *a)
+{
+	struct config_gdb_addr tmp;
+	const char *colon;
+	unsigned int port;
+	size_t hl;
+
+	if (!a)
+		a = &tmp;
+	memset(a, 0, sizeof(*a));
+	if (!strncmp(spec, "unix:", 5)) {
+		if (!spec[5] || strlen(spec + 5) >= sizeof(a->path))
+			return -1;
+		a->is_unix = true;
+		strcpy(a->path, spec + 5);
+		return 0;
+	}
+	if (strncmp(spec, "tcp:", 4))
+		return -1;
+	spec += 4;
+	colon = strrchr(spec, ':');
+	if (!colon || parse_uint(colon + 1, &port) || port < 1 || port > 65535)
+		return -1;
+	hl = colon - spec;
+	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+		spec++; /* [IPv6]:PORT */
+		hl -= 2;
+	}
+	if (hl >= sizeof(a->host))
+		return -1;
+	memcpy(a->host, spec, hl);
+	a->host[hl] = 0;
+	a->port = port;
+	return 0;
+}
+
 /* Apply one key. @val may be NULL only for K_BOOL. Strings are kept, not copied. */
 static int config_set(struct config *c, const struct key *k, const char *val)
 {
@@ -502,6 +543,8 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 		}
 		if (!strcmp(k->name, "rng"))
 			c->rng = b;
+		else if (!strcmp(k->name, "gdb-wait"))
+			c->gdb_wait = b;
 		else
 			c->stats = b;
 		return 0;
@@ -569,6 +612,16 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 			fprintf(stderr, "vmm: --display: expected none or sdl, got '%s'\n", val);
 			return -1;
 		}
+		return 0;
+	case K_GDB:
+		if (config_gdb_addr(val, NULL)) {
+			fprintf(stderr,
+				"vmm: --gdb: expected tcp::PORT, tcp:HOST:PORT or unix:PATH, got "
+				"'%s'\n",
+				val);
+			return -1;
+		}
+		c->gdb = val;
 		return 0;
 	}
 	return -1;
@@ -714,6 +767,10 @@ int config_parse(struct config *c, int argc, char **argv)
 	}
 	if (c->kernel && c->firmware) {
 		fprintf(stderr, "vmm: --kernel and --firmware exclude each other\n");
+		return -1;
+	}
+	if (c->gdb_wait && !c->gdb) {
+		fprintf(stderr, "vmm: --gdb-wait needs --gdb\n");
 		return -1;
 	}
 	return 0;

@@ -67,11 +67,24 @@ struct config {
 	enum display_kind display;	 /* --display */
 	const char *screenshot;		 /* --screenshot-on-exit FILE.bmp */
 	const char *name;		 /* --name: window title; default the kernel's name */
+	const char *gdb;		 /* --gdb SPEC, or NULL */
+	bool gdb_wait;			 /* --gdb-wait */
 	struct config_str *owned;	 /* values read from config files */
 	const char *cdrom;		 /* --cdrom FILE: ATAPI, secondary master */
 	const char *firmware;		 /* --firmware FILE; no --kernel: the BIOS boots */
 	enum boot_first boot;		 /* --boot disk|cdrom */
 };
+
+/* --gdb: tcp::PORT (all addresses), tcp:HOST:PORT, unix:PATH. */
+struct config_gdb_addr {
+	bool is_unix;
+	char host[256]; /* "" = any */
+	unsigned int port;
+	char path[108]; /* sun_path */
+};
+
+/* Parse a --gdb value into @a (may be NULL: syntax check). 0 or -1. */
+int config_gdb_addr(const char *spec, struct config_gdb_addr *a);
 
 /* Defaults: 512 MiB, 1 vCPU, serial on stdio, reboot on reset. */
 void config_defaults(struct config *c);

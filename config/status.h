@@ -15,6 +15,7 @@ enum vmm_status {
 	VMM_EXIT_HOST_ERROR = 1,    /* vmm failed: KVM, memory, I/O on the host */
 	VMM_EXIT_USAGE = 2,	    /* bad command line or config file */
 	VMM_EXIT_RESET = 4,	    /* guest asked for a reset and --on-reset exit */
+	VMM_EXIT_GDB_KILL = 6,	    /* gdb's kill command */
 	VMM_EXIT_CRASH = 8,	    /* triple fault, KVM internal error, failed entry */
 	VMM_EXIT_TIMEOUT = 124,	    /* --timeout expired (as timeout(1) does) */
 	VMM_EXIT_SIGNAL_BASE = 128, /* killed by SIGINT/SIGTERM/SIGHUP: 128 + signo */

@@ -19,6 +19,7 @@
 
 #include "config/status.h"
 #include "cpu/emulate.h"
+#include "cpu/gdbstub.h"
 #include "cpu/syscall.h"
 #include "cpu/vcpu.h"
 #include "cpu/vm.h"
@@ -328,7 +329,16 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		vcpu_crash(v, "triple fault", NULL);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT: handle_system_event(v); return false;
+	case KVM_EXIT_DEBUG:
+		if (!gdbstub_enabled) {
+			vcpu_crash(v, "debug exit without --gdb", NULL);
+			return false;
+		}
+		gdbstub_debug_exit(v);
+		return true;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (gdbstub_enabled && gdbstub_emulation_failure(v))
+			return true;
 		/* KVM's emulator refused an instruction: complete it in emul/. */
 		switch (vcpu_emulate(v)) {
 		case EMULATE_DONE: return true;
@@ -368,6 +378,11 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (!atomic_load(&v->vm->stopping)) {
+		if (gdbstub_enabled) {
+			gdbstub_vcpu_before_run(v);
+			if (atomic_load(&v->vm->stopping))
+				break;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;
@@ -380,6 +395,8 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(v))
 			break;
 	}
+	if (gdbstub_enabled)
+		gdbstub_vcpu_exit(v);
 	return NULL;
 }
 

@@ -325,7 +325,11 @@ kit_gdt_desc:
 	.word	KIT_GDT_SIZE - 1
 	.quad	kit_gdt
 
-/* IDT: interrupt gates to the kernel CS, DPL 0 (nothing is called by INT). */
+/*
+ * IDT: interrupt gates to the kernel CS, DPL 0 (nothing is called by INT),
+ * but #BP's is DPL 3, as in Linux: an int3 at ring 3 (a debugger's
+ * breakpoint) must raise #BP, not #GP, for KVM's software breakpoints.
+ */
 	.balign	16
 kit_idt:
 	.set	.Lvec, 0
@@ -333,7 +337,11 @@ kit_idt:
 	.word	kit_isr_lo16 + 16 * .Lvec
 	.word	KIT_KERNEL_CS
 	.byte	0
+	.if .Lvec == 3
+	.byte	0xee
+	.else
 	.byte	0x8e
+	.endif
 	.word	kit_isr_mid16
 	.long	kit_isr_hi32
 	.long	0

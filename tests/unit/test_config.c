@@ -306,6 +306,36 @@ static void test_display(void **state)
 	expect_error(ARGV("--kernel", "bz", "--screenshot-on-exit", ""), "--screenshot-on-exit");
 }
 
+static void test_gdb(void **state)
+{
+	struct config c = { 0 };
+	struct config_gdb_addr a;
+
+	assert_int_equal(parse(&c, ARGV("--kernel", "bz", "--gdb", "tcp::1234", "--gdb-wait")), 0);
+	assert_string_equal(c.gdb, "tcp::1234");
+	assert_true(c.gdb_wait);
+	assert_int_equal(config_gdb_addr("tcp::1234", &a), 0);
+	assert_false(a.is_unix);
+	assert_string_equal(a.host, "");
+	assert_int_equal(a.port, 1234);
+	assert_int_equal(config_gdb_addr("tcp:127.0.0.1:65535", &a), 0);
+	assert_string_equal(a.host, "127.0.0.1");
+	assert_int_equal(a.port, 65535);
+	assert_int_equal(config_gdb_addr("tcp:[::1]:9", &a), 0);
+	assert_string_equal(a.host, "::1");
+	assert_int_equal(config_gdb_addr("unix:/tmp/s", &a), 0);
+	assert_true(a.is_unix);
+	assert_string_equal(a.path, "/tmp/s");
+	assert_int_equal(config_gdb_addr("tcp::0", &a), -1);
+	assert_int_equal(config_gdb_addr("tcp::65536", &a), -1);
+	assert_int_equal(config_gdb_addr("tcp:1234", &a), -1);
+	assert_int_equal(config_gdb_addr("unix:", &a), -1);
+	assert_int_equal(config_gdb_addr("udp::1", &a), -1);
+	config_free(&c);
+	expect_error(ARGV("--kernel", "bz", "--gdb", "1234"), "got '1234'");
+	expect_error(ARGV("--kernel", "bz", "--gdb-wait"), "--gdb-wait needs --gdb");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_firmware_boot),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_config_recursion),
+		cmocka_unit_test(test_gdb),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
