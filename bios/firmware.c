@@ -155,15 +155,21 @@ int firmware_load(struct vm *vm, struct firmware *fw)
 		fprintf(stderr, "vmm: cannot map the firmware ROM: %s\n", strerror(-ret));
 		return VMM_EXIT_HOST_ERROR;
 	}
-	/* Low memory as at power-on: zero, then the image's last 128 KiB at most. */
-	uint8_t *lowmem = mem_ptr(&vm->mem, 0, LAYOUT_KERNEL);
+	/*
+	 * Low memory as at power-on: zero, then the image's last 128 KiB at
+	 * most, below 1 MiB. The VGA window (0xa0000-0xbffff) is the display's,
+	 * not RAM: the two RAM pieces around it are cleared one by one.
+	 */
+	uint8_t *lowmem = mem_ptr(&vm->mem, 0, MEM_VGA_START);
+	uint8_t *upper = mem_ptr(&vm->mem, MEM_VGA_END, LAYOUT_KERNEL - MEM_VGA_END);
 
-	if (!lowmem) {
+	if (!lowmem || !upper) {
 		fprintf(stderr, "vmm: firmware boot needs RAM below 1 MiB\n");
 		return VMM_EXIT_HOST_ERROR;
 	}
-	memset(lowmem, 0, LAYOUT_KERNEL);
-	memcpy(lowmem + LAYOUT_KERNEL - low, fw->data + fw->size - low, low);
+	memset(lowmem, 0, MEM_VGA_START);
+	memset(upper, 0, LAYOUT_KERNEL - MEM_VGA_END);
+	memcpy(upper + (LAYOUT_KERNEL - MEM_VGA_END) - low, fw->data + fw->size - low, low);
 	memcpy(lowmem + BDA_EBDA_SEGMENT, &ebda_seg, sizeof(ebda_seg));
 	/*
 	 * Our BIOS leaves room for the MP table and the handoff block at the
