@@ -3,10 +3,11 @@
 # The gdb stub on the Debian kernel, for the Debian checks (t_linux.sh's
 # company; not a t_*.sh, so run.sh does not pick it up): vmm --gdb-wait
 # holds the boot CPU at the PVH entry, with paging off; gdb sets a hardware
-# breakpoint on start_kernel's linear address (from the real System.map:
-# tests/guest/linux/symbols.sh), continues, and must stop there. A second
-# boot stops at x86_64_start_kernel (hbreak) and then at start_kernel with
-# a software breakpoint, which needs the kernel's page tables to map it.
+# breakpoint on start_kernel's linear address (from System.map, which
+# tests/guest/linux/symbols.sh recovers from the kernel's kallsyms tables),
+# continues, and must stop there. A second boot stops at x86_64_start_kernel
+# (hbreak) and then at start_kernel with a software breakpoint, which needs
+# the kernel's page tables to map it.
 # kill ends vmm with status 6. The guest never gets past start_kernel.
 #
 #	tests/guest/linux/symbols.sh build/linux && bash tests/integration/linux_gdb.sh
