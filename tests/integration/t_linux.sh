@@ -15,8 +15,8 @@ own_work=${WORK:+no} # set: run.sh's $WORK, which must outlive this script
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-LINUX=${LINUX:-build/linux}
-APPEND="$(cat tests/guest/linux/cmdline) vmm.mode=poweroff panic=-1"
+# shellcheck source=tests/integration/linux_lib.sh
+. "$(dirname "$0")/linux_lib.sh"
 RUN_TIMEOUT=${LINUX_TIMEOUT:-1500}
 one_cpu_ms=
 
@@ -45,38 +45,6 @@ else
 fi
 DEVICES="VMM-DEVICES vda $ETH hvc0 hwrng"
 
-# The PC devices too: an IDE disk and CD-ROM (vmm.idetest: /init waits for
-# ata_piix's two SCSI devices and reads a sector of each) and the standard
-# VGA, whose bochs-drm framebuffer console /init writes a line to; vmm saves
-# the screen at exit. The images hold numbered records (as in t_ide.sh).
-records() {
-	awk -v t="$1" -v f="$2" -v n="$3" -v w="$4" -v r="$5" \
-		'BEGIN { for (s = f; s < f + n; s++) for (i = 0; i < r; i++) printf "%s%0" w "d\n", t, s }'
-}
-ide_images() {
-	rm -f "$1.ide.img" && truncate -s 64M "$1.ide.img" &&
-		records sec 0 1 12 32 | dd of="$1.ide.img" conv=notrunc status=none &&
-		records cd 0 32 13 128 >"$1.ide.iso"
-}
-IDE_LINES=("VMM-IDE ata_piix sda sr0 sda=131072 sr0=128"
-	   "VMM-IDE-DATA sda=sec000000000000 sr0=cd0000000000016")
-FONT=/usr/share/consolefonts/default8x16.psf.gz
-
-# expect_pc_devices LOG BMP: what Linux made of the IDE and VGA devices
-expect_pc_devices() {
-	local l
-	for l in "${IDE_LINES[@]}"; do
-		expect_line "$l" "$1"
-	done
-	expect_grep 'ata1: PATA max MWDMA2 cmd 0x1f0 ctl 0x3f6 bmdma 0x[0-9a-f]+ irq 14' "$1"
-	expect_grep 'ata2\.00: ATAPI: VMM DVD-ROM' "$1"
-	expect_grep '^ide0-hd0: [0-9]+ commands, [0-9]+ errors, [1-9][0-9]* DMA transfers' "$1"
-	expect_line "VMM-FB bochs-drmdrmfb" "$1"
-	[ -s "$2" ] || { _why "no screenshot at exit ($2)"; return; }
-	python3 tests/integration/vga_check.py find "$2" "VMM FRAMEBUFFER UP" "$FONT" 8 \
-		>/dev/null 2>&1 || _why "the screenshot does not show 'VMM FRAMEBUFFER UP' in 8x16 cells"
-}
-
 # fresh_disk NAME: a 64 MiB ext4 image
 fresh_disk() {
 	rm -f "$1" && truncate -s 64M "$1" && mkfs.ext4 -q -F "$1"
@@ -100,19 +68,15 @@ boot_vmm() {
 	need_file "$CHECK" "$LINUX/vmlinux" || return
 	need_file "$CHECK" "$LINUX/initramfs.cpio" || return
 	fresh_disk "$WORK/$name.img" || { _why "mkfs.ext4 failed"; end_check; return; }
-	ide_images "$WORK/$name" || { _why "cannot write the IDE images"; end_check; return; }
 	_run "$WORK/$name" "${IN_NS[@]}" "$VMM" --kernel "$LINUX/vmlinux" \
-		--initrd "$LINUX/initramfs.cpio" --append "$APPEND vmm.disktest vmm.idetest" \
-		--mem 256M --cpus "$cpus" --on-reset exit --stats --disk "file=$WORK/$name.img" \
-		"${NET_VMM[@]}" --console virtio --rng \
-		--disk "file=$WORK/$name.ide.img,if=ide" --cdrom "$WORK/$name.ide.iso" \
-		--display none --screenshot-on-exit "$WORK/$name.bmp"
+		--initrd "$LINUX/initramfs.cpio" --append "$APPEND vmm.disktest" --mem 256M \
+		--cpus "$cpus" --on-reset exit --stats --disk "file=$WORK/$name.img" \
+		"${NET_VMM[@]}" --console virtio --rng
 	expect_status 0
 	expect_grep "^VMM-GUEST-UP nproc=$cpus uptime=[0-9]+\.[0-9]+$" "$WORK/$name"
 	expect_line "$DEVICES" "$WORK/$name"
 	expect_line "VMM-DISK-OK" "$WORK/$name"
 	expect_guest_file "$WORK/$name.img"
-	expect_pc_devices "$WORK/$name" "$WORK/$name.bmp"
 	echo "INFO $name: wall time $((ELAPSED_MS / 1000)).$((ELAPSED_MS % 1000 / 100)) s"
 	grep -E "^(cpu model|emulated in user space|[a-z].* +[0-9]+$)" "$WORK/$name" |
 		grep -vE "^(COM|i8042|rtc|port80|debug|acpi|\(unclaimed)" | sed 's/^/INFO   /'
@@ -128,7 +92,8 @@ else
 is emulated); VMM_TEST_LINUX_SMP=1 runs it"
 fi
 
-# The oracle: the same kernel (as Debian ships it) and initramfs under QEMU's TCG.
+# The oracle: the same kernel (as Debian ships it) and initramfs under QEMU's
+# TCG, with the virtio devices and the PC ones of t_linux_pc.sh at once.
 begin linux_boot_qemu_tcg
 if need_qemu "$CHECK" && need_file "$CHECK" "$LINUX/vmlinuz"; then
 	fresh_disk "$WORK/linux.qemu.img"
