@@ -42,7 +42,7 @@ run_one() {
 	fi
 }
 
-# A script marked "# run.sh: background" (the Debian boot: one busy vCPU for
+# A script marked "# run.sh: background" (a Debian boot: one busy vCPU for
 # many minutes) starts first and runs beside the others; its output and
 # results are shown when it ends. Nothing else changes for it: its own
 # result file, its own log, the same counting.
