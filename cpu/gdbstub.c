@@ -122,6 +122,12 @@ static void halt_locked(const struct gdb_stop *why, struct vcpu *self)
 		notify_io();
 }
 
+bool gdbstub_paused(void)
+{
+	/* A racy read is fine: the title catches up at the next refresh. */
+	return gdbstub_enabled && __atomic_load_n(&S.halt, __ATOMIC_RELAXED);
+}
+
 /* ---- vCPU side ---- */
 
 static void build_debug(struct kvm_guest_debug *d, const struct gdb_vcpu *g)

@@ -29,5 +29,7 @@ bool gdbstub_emulation_failure(struct vcpu *v);
 void gdbstub_exit(int status);
 /* Wake parked vCPUs (the machine is stopping). */
 void gdbstub_wake(void);
+/* Any thread: gdb holds the machine (stopped, or held by --gdb-wait); for a window title. */
+bool gdbstub_paused(void);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include <SDL2/SDL.h>
 
+#include "cpu/gdbstub.h"
 #include "devices/acpi_pm.h"
 #include "devices/display/display.h"
 #include "devices/display/keymap.h"
@@ -40,6 +41,7 @@ struct sdl_display {
 	struct vga_frame frame;
 	char name[128];
 	bool grabbed, fullscreen;
+	bool paused; /* gdb holds the machine: the title says so */
 	unsigned int buttons;
 	bool down[MAX_KEYS]; /* keys the guest saw go down */
 	Uint32 last_refresh;
@@ -51,7 +53,7 @@ static void update_title(struct sdl_display *d)
 {
 	char title[256];
 
-	snprintf(title, sizeof(title), "vmm: %s%s", d->name,
+	snprintf(title, sizeof(title), "vmm: %s%s%s", d->name, d->paused ? " - paused (gdb)" : "",
 		 d->grabbed ? " - input grabbed, Ctrl-Alt-G releases" : "");
 	SDL_SetWindowTitle(d->win, title);
 }
@@ -228,6 +230,10 @@ enum vm_event sdl_display_run(struct vm *vm)
 		if (now - d->last_refresh >= REFRESH_MS) {
 			d->last_refresh = now;
 			refresh(d, false);
+			if (d->paused != gdbstub_paused()) {
+				d->paused = !d->paused;
+				update_title(d);
+			}
 		}
 	}
 	/* The last picture, so a screenshot of the window shows the end. */

@@ -208,6 +208,25 @@ elif need_kvm "$CHECK"; then
 	end_check "$WORK/input"
 fi
 
+# The title says when gdb holds the machine (here --gdb-wait, before the
+# first instruction): the pause is gdb's.
+begin vga_title_paused_vmm
+if [ -z "$HAVE_X" ]; then
+	skip "$CHECK" "no Xvfb and xdotool"
+elif need_kvm "$CHECK"; then
+	timeout -k 5 "$RUN_TIMEOUT" "$VMM" --kernel "$IMG" --append "part=text" --display sdl \
+		--name vga-paused --gdb "unix:$WORK/vga-gdb.sock" --gdb-wait >"$WORK/paused" 2>&1 &
+	pid=$!
+	win=$(timeout 20 xdotool search --sync --limit 1 --name "^vmm: vga-paused")
+	sleep 0.3
+	title=$([ -n "$win" ] && xdotool getwindowname "$win")
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	[ "$title" = "vmm: vga-paused - paused (gdb)" ] ||
+		_why "title while gdb holds the machine: '$title'"
+	end_check "$WORK/paused"
+fi
+
 # qemu_screendump OUT PART MACHINE...: the guest under QEMU -vga std; once
 # ready, the monitor's screendump (OUT.ppm), then system_powerdown.
 qemu_screendump() {
