@@ -34,6 +34,7 @@ enum key_type {
 	K_TRANSPORT,
 	K_CDROM,
 	K_DISPLAY,
+	K_VGA,
 	K_BOOT,
 	K_GDB,
 };
@@ -70,6 +71,7 @@ static const struct key keys[] = {
 	  "transport of virtio devices (default pci)" },
 	{ "display", K_DISPLAY, "none|sdl",
 	  "a window with the VGA screen, keyboard and mouse (default sdl with $DISPLAY)" },
+	{ "vga", K_VGA, "std|none", "the display device: the standard VGA, or none (default std)" },
 	{ "screenshot-on-exit", K_STRING, "FILE.bmp", "save the screen as a BMP image at exit" },
 	{ "name", K_STRING, "NAME", "the VM's name, for the window title (default the kernel's)" },
 	{ "firmware", K_STRING, "FILE",
@@ -613,6 +615,13 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 			return -1;
 		}
 		return 0;
+	case K_VGA:
+		if (strcmp(val, "std") && strcmp(val, "none")) {
+			fprintf(stderr, "vmm: --vga: expected std or none, got '%s'\n", val);
+			return -1;
+		}
+		c->no_vga = !strcmp(val, "none");
+		return 0;
 	case K_GDB:
 		if (config_gdb_addr(val, NULL)) {
 			fprintf(stderr,
@@ -767,6 +776,11 @@ int config_parse(struct config *c, int argc, char **argv)
 	}
 	if (c->kernel && c->firmware) {
 		fprintf(stderr, "vmm: --kernel and --firmware exclude each other\n");
+		return -1;
+	}
+	if (c->no_vga && c->screenshot) {
+		fprintf(stderr,
+			"vmm: --screenshot-on-exit needs a display device (not --vga none)\n");
 		return -1;
 	}
 	if (c->gdb_wait && !c->gdb) {

@@ -65,6 +65,7 @@ struct config {
 	bool rng;			 /* --rng: virtio-rng from getrandom() */
 	enum virtio_transport transport; /* --virtio-transport, default PCI */
 	enum display_kind display;	 /* --display */
+	bool no_vga;			 /* --vga none: no display device at all */
 	const char *screenshot;		 /* --screenshot-on-exit FILE.bmp */
 	const char *name;		 /* --name: window title; default the kernel's name */
 	const char *gdb;		 /* --gdb SPEC, or NULL */

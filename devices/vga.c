@@ -791,6 +791,8 @@ static void vga_power_on(struct vga *s)
 
 static void vga_reset(struct vm *vm)
 {
+	if (!vga.vm)
+		return;
 	pthread_mutex_lock(&vga.lock);
 	vga_power_on(&vga);
 	pthread_mutex_unlock(&vga.lock);
@@ -842,6 +844,8 @@ static int vga_init(struct vm *vm)
 	struct vga *s = &vga;
 	int ret;
 
+	if (vm->cfg->no_vga) /* --vga none: the window stays unclaimed, as on a PC without VGA */
+		return 0;
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
 	s->vm = vm;

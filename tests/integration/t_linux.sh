@@ -20,7 +20,8 @@ own_work=${WORK:+no} # set: run.sh's $WORK, which must outlive this script
 RUN_TIMEOUT=${LINUX_TIMEOUT:-1500}
 one_cpu_ms=
 
-# The guest gets every virtio device (disk, network, console, rng); /init
+# The guest gets every virtio device (disk, network, console, rng), and no
+# VGA (t_linux_pc.sh has it: its drm modules are minutes at ring 0); /init
 # lists what the stock drivers made of them and, with vmm.disktest, writes a
 # file into the ext4 file system on /dev/vda, which the host reads back.
 # The tap lives in a network namespace of the test's own; nothing is sent.
@@ -71,7 +72,7 @@ boot_vmm() {
 	_run "$WORK/$name" "${IN_NS[@]}" "$VMM" --kernel "$LINUX/vmlinux" \
 		--initrd "$LINUX/initramfs.cpio" --append "$APPEND vmm.disktest" --mem 256M \
 		--cpus "$cpus" --on-reset exit --stats --disk "file=$WORK/$name.img" \
-		"${NET_VMM[@]}" --console virtio --rng
+		"${NET_VMM[@]}" --console virtio --rng --vga none
 	expect_status 0
 	expect_grep "^VMM-GUEST-UP nproc=$cpus uptime=[0-9]+\.[0-9]+$" "$WORK/$name"
 	expect_line "$DEVICES" "$WORK/$name"

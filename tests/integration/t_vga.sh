@@ -208,6 +208,22 @@ elif need_kvm "$CHECK"; then
 	end_check "$WORK/input"
 fi
 
+# --vga none: no display device on the bus (as QEMU's -vga none), and
+# nothing to take a screenshot of.
+begin vga_none_vmm
+if need_kvm "$CHECK"; then
+	run_vmm "$WORK/vganone" --kernel "$GUEST/pcienum.bzImage" --vga none
+	expect_status 3
+	expect_line "KIT: functions mech1 1" "$WORK/vganone"
+	grep -q "1234:1111" "$WORK/vganone" && _why "the VGA is still on the bus"
+	run_vmm "$WORK/vganone2" --kernel "$GUEST/pcienum.bzImage" --vga none \
+		--screenshot-on-exit "$WORK/none.bmp"
+	expect_status 2
+	expect_line "vmm: --screenshot-on-exit needs a display device (not --vga none)" \
+		"$WORK/vganone2"
+	end_check "$WORK/vganone2"
+fi
+
 # The title says when gdb holds the machine (here --gdb-wait, before the
 # first instruction): the pause is gdb's.
 begin vga_title_paused_vmm

@@ -303,6 +303,15 @@ static void test_display(void **state)
 	assert_int_equal(c.display, DISPLAY_NONE);
 	config_free(&c);
 	expect_error(ARGV("--kernel", "bz", "--display", "gtk"), "'gtk'");
+	assert_int_equal(parse(&c, ARGV("--kernel", "bz", "--vga", "none")), 0);
+	assert_true(c.no_vga);
+	config_free(&c);
+	assert_int_equal(parse(&c, ARGV("--kernel", "bz", "--vga", "std")), 0);
+	assert_false(c.no_vga);
+	config_free(&c);
+	expect_error(ARGV("--kernel", "bz", "--vga", "cirrus"), "'cirrus'");
+	expect_error(ARGV("--kernel", "bz", "--vga", "none", "--screenshot-on-exit", "a.bmp"),
+		     "not --vga none");
 	expect_error(ARGV("--kernel", "bz", "--screenshot-on-exit", ""), "--screenshot-on-exit");
 }
 
