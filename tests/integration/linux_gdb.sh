@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The gdb stub on the Debian kernel, for the Debian checks (t_linux.sh's
-# company; not a t_*.sh, so run.sh does not pick it up): vmm --gdb-wait
+# The gdb stub on the Debian kernel, run by t_linux_gdb.sh (a helper, not
+# a t_*.sh, so run.sh does not run it twice): vmm --gdb-wait
 # holds the boot CPU at the PVH entry, with paging off; gdb sets a hardware
 # breakpoint on start_kernel's linear address (from System.map, which
 # tests/guest/linux/symbols.sh recovers from the kernel's kallsyms tables),

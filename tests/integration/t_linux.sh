@@ -120,12 +120,3 @@ if need_qemu "$CHECK" && need_file "$CHECK" "$LINUX/vmlinuz"; then
 	echo "INFO linux_boot_qemu_tcg: wall time $((ELAPSED_MS / 1000)).$((ELAPSED_MS % 1000 / 100)) s"
 	end_check "$WORK/linux.qemu"
 fi
-
-# The gdb stub on this kernel (linux_gdb.sh): --gdb-wait, a hardware
-# breakpoint on start_kernel set while paging is still off, and a software
-# one once the kernel maps it. The addresses come from the real System.map.
-if have_kvm && [ -e "$LINUX/vmlinux" ]; then
-	tests/guest/linux/symbols.sh "$LINUX" ||
-		echo "linux_gdb: no System.map for the kernel: its checks are skipped below"
-fi
-bash tests/integration/linux_gdb.sh
