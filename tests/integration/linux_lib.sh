@@ -34,7 +34,7 @@ expect_pc_devices() {
 	expect_grep '^ide0-hd0: [0-9]+ commands, [0-9]+ errors, [1-9][0-9]* DMA transfers' "$1"
 	expect_line "VMM-FB bochs-drmdrmfb" "$1"
 	[ -s "$2" ] || { _why "no screenshot at exit ($2)"; return; }
-	python3 tests/integration/vga_check.py find "$2" "VMM FRAMEBUFFER UP" "$FONT" 8 \
-		>/dev/null 2>&1 || _why "the screenshot does not show 'VMM FRAMEBUFFER UP' in 8x16 cells"
+	python3 tests/integration/vga_check.py find "$2" "FB IS UP" "$FONT" 8 \
+		>/dev/null 2>&1 || _why "the screenshot does not show 'FB IS UP' in 8x16 cells"
 }
 
