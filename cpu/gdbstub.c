@@ -555,26 +555,29 @@ static int hw_remove(enum gdb_bp_type type, uint64_t addr, uint64_t len)
 	return -ENOENT;
 }
 
-static int t_insert_bp(void *t, enum gdb_bp_type type, uint64_t addr, uint64_t len)
+/* Breakpoints change under the lock; the new generation tells each vCPU to reapply them. */
+static int change_bp(bool insert, enum gdb_bp_type type, uint64_t addr, uint64_t len)
 {
 	int ret;
 
 	pthread_mutex_lock(&S.lock);
-	ret = type == GDB_BP_SW ? sw_insert(addr) : hw_insert(type, addr, len);
+	if (type == GDB_BP_SW)
+		ret = insert ? sw_insert(addr) : sw_remove(addr);
+	else
+		ret = insert ? hw_insert(type, addr, len) : hw_remove(type, addr, len);
 	S.gen++;
 	pthread_mutex_unlock(&S.lock);
 	return ret;
 }
 
+static int t_insert_bp(void *t, enum gdb_bp_type type, uint64_t addr, uint64_t len)
+{
+	return change_bp(true, type, addr, len);
+}
+
 static int t_remove_bp(void *t, enum gdb_bp_type type, uint64_t addr, uint64_t len)
 {
-	int ret;
-
-	pthread_mutex_lock(&S.lock);
-	ret = type == GDB_BP_SW ? sw_remove(addr) : hw_remove(type, addr, len);
-	S.gen++;
-	pthread_mutex_unlock(&S.lock);
-	return ret;
+	return change_bp(false, type, addr, len);
 }
 
 static void resume_locked(const enum gdb_action *act)

@@ -235,3 +235,11 @@ need_file() {
 		return 1
 	fi
 }
+
+# --- disk images ----------------------------------------------------------
+
+# records TAG FIRST COUNT WIDTH RECS: sectors FIRST.. of "TAG%0WIDTHd\n" x RECS.
+records() {
+	awk -v t="$1" -v f="$2" -v n="$3" -v w="$4" -v r="$5" \
+		'BEGIN { for (s = f; s < f + n; s++) for (i = 0; i < r; i++) printf "%s%0" w "d\n", t, s }'
+}

@@ -9,11 +9,7 @@ APPEND="$(cat tests/guest/linux/cmdline) vmm.mode=poweroff panic=-1"
 # The PC devices: an IDE disk and CD-ROM (vmm.idetest: /init waits for
 # ata_piix's two SCSI devices and reads a sector of each) and the standard
 # VGA, whose bochs-drm framebuffer console /init writes a line to; vmm saves
-# the screen at exit. The images hold numbered records (as in t_ide.sh).
-records() {
-	awk -v t="$1" -v f="$2" -v n="$3" -v w="$4" -v r="$5" \
-		'BEGIN { for (s = f; s < f + n; s++) for (i = 0; i < r; i++) printf "%s%0" w "d\n", t, s }'
-}
+# the screen at exit. The images hold numbered records (lib.sh's records).
 ide_images() {
 	rm -f "$1.ide.img" && truncate -s 64M "$1.ide.img" &&
 		records sec 0 1 12 32 | dd of="$1.ide.img" conv=notrunc status=none &&

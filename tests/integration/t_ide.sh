@@ -15,12 +15,6 @@
 IDE=$GUEST/ide.bzImage
 LBA48=300000000
 
-# records TAG FIRST COUNT WIDTH RECS: sectors FIRST.. of "TAG%0WIDTHd\n" x RECS.
-records() {
-	awk -v t="$1" -v f="$2" -v n="$3" -v w="$4" -v r="$5" \
-		'BEGIN { for (s = f; s < f + n; s++) for (i = 0; i < r; i++) printf "%s%0" w "d\n", t, s }'
-}
-
 # make_images DIR: the pristine images.
 make_images() {
 	mkdir -p "$1"
