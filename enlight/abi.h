@@ -100,4 +100,8 @@
 
 #define ENLIGHT_MSIX_PER_DRIVE 2 /* configuration changes, queue 0 */
 
+/* Product numbers of the drivers vmm ships (PRODUCT register). */
+#define ENLIGHT_PRODUCT_LINUX 1 /* enlight/guest/shunt.c */
+#define ENLIGHT_PRODUCT_KIT   2 /* the kit guests' own driver */
+
 #endif
