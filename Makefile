@@ -39,7 +39,7 @@ DEB_TEST  := libcmocka-dev qemu-system-x86 qemu-utils util-linux clang-format cl
 DEB_ALL   := $(DEB_BUILD) $(DEB_GUEST) $(DEB_TEST)
 
 .PHONY: all run test unit integration bench deps help clean guest fuzz fuzz-smoke fuzz-corpus \
-	format format-check linux-guest
+	format format-check linux-guest shunt shunt-if-headers
 all: $(VMM) guest $(NETPEER)
 
 help:
@@ -152,7 +152,7 @@ deps:
 unit: deps $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
 
-integration: deps $(VMM) guest linux-guest
+integration: deps $(VMM) guest linux-guest shunt-if-headers
 	@tests/integration/run.sh
 
 # The default guest: Debian's kernel (as an ELF vmlinux for PVH boot) and a
@@ -161,6 +161,21 @@ integration: deps $(VMM) guest linux-guest
 LINUX_OUT := $(BUILD)/linux
 linux-guest:
 	@tests/guest/linux/build.sh $(LINUX_OUT)
+
+# The guest shunt driver (enlight/guest/), a module for the guest kernel,
+# built against its Debian headers in $(BUILD)/shunt/ (kbuild writes beside
+# the sources, so they are copied there). `make shunt` fails without the
+# headers; `make integration` just says how to get them.
+SHUNT_SRCS := enlight/guest/shunt.c enlight/guest/Kbuild enlight/abi.h
+shunt shunt-if-headers: linux-guest
+	@kver=$$(cat $(LINUX_OUT)/VERSION); kdir=/usr/src/linux-headers-$$kver; \
+	if [ ! -e $$kdir/Makefile ]; then \
+		echo "shunt: no headers for the guest kernel $$kver in $$kdir:" \
+			"run 'apt-get install linux-headers-$$kver'"; \
+		[ $@ = shunt-if-headers ]; exit; fi; \
+	mkdir -p $(BUILD)/shunt && cp -p $(SHUNT_SRCS) $(BUILD)/shunt/ && \
+	$(MAKE) --no-print-directory -s -C $$kdir M=$(abspath $(BUILD)/shunt) \
+		CONFIG_DEBUG_INFO_BTF_MODULES= modules
 
 test: deps
 	@$(MAKE) --no-print-directory all
