@@ -63,8 +63,8 @@ struct enlight;
 
 struct enl_drive {
 	struct enlight *e;
-	unsigned int n;	      /* channel * 2 + unit */
-	struct ide_drive *d;  /* NULL: no hard disk at this position */
+	unsigned int n;	     /* channel * 2 + unit */
+	struct ide_drive *d; /* NULL: no hard disk at this position */
 	struct virtio_dev *vdev;
 	struct vpci_common regs;
 	uint64_t ioeventfd_addr; /* where the doorbell is registered, 0 = none */
@@ -516,7 +516,7 @@ void enlight_print_stats(struct ide_ctrl *c, FILE *f)
 			" kicks, %" PRIu64 " requests; switches %" PRIu64 ", drained %" PRIu64 "\n",
 			d->name,
 			__atomic_load_n(&e->enlightened, __ATOMIC_ACQUIRE) & 1u << n ? "enlightened"
-										   : "emulated",
+										     : "emulated",
 			d->st_exits, d->st_cmds, d->st_shunted, ed->st_exits,
 			virtio_queue_kicks(ed->vdev, 0), virtio_blk_requests(ed->vdev),
 			ed->st_switches, ed->st_drained);

@@ -26,7 +26,6 @@ void vpci_common_reset(struct vpci_common *p)
 	p->msix_config = VIRTIO_MSI_NO_VECTOR;
 }
 
-
 static struct virtqueue *sel_vq(struct vpci_common *p)
 {
 	return p->queue_sel < p->vdev->nr_queues ? &p->vdev->vqs[p->queue_sel] : NULL;
@@ -132,4 +131,3 @@ void vpci_common_write(struct vpci_common *p, uint64_t off, uint64_t val, unsign
 	}
 	(void)len;
 }
-
