@@ -112,6 +112,7 @@ if need_kvm "$CHECK" && need_file "$CHECK" "$LINUX/vmlinux" &&
 		expect_status 0
 		expect_shunt "$WORK/$name" "$WORK/$name.ide.img"
 		end_check "$WORK/$name"
+		# shellcheck disable=SC2046 # one word per step
 		echo "INFO linux_shunt: guest uptime at each step:" \
 			$(sed -n 's/^VMM-SHUNT-T //p' "$WORK/$name")
 	fi
