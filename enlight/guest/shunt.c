@@ -11,8 +11,8 @@
  * registers, the CD-ROM stays there: the probe then fails on purpose, so
  * the function stays free for ata_piix. Hence nothing here is devres.
  */
-#include <linux/interrupt.h>
 #include <linux/delay.h>
+#include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/msi.h>
