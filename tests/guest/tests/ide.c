@@ -20,173 +20,57 @@
  * malformed PRD table, a write to the CD): the differential comparison
  * leaves them out. Exit 1 (status 3) when everything ran.
  */
+#include "ide.h"
 #include "kit.h"
+#include "virtio.h"
 
-#define SECTOR	  512
-#define CDSECTOR  2048
-#define SR_ERR	  0x01
-#define SR_DRQ	  0x08
-#define SR_DRDY	  0x40
-#define SR_BSY	  0x80
-#define BM_START  0x01
-#define BM_TOMEM  0x08
-#define BM_ACTIVE 0x01
-#define BM_ERROR  0x02
-#define BM_INTR	  0x04
-#define PRD_EOT	  0x80000000u
+#define SECTOR	 IDE_SECTOR
+#define CDSECTOR 2048
+#define SR_ERR	 IDE_SR_ERR
+#define SR_DRQ	 IDE_SR_DRQ
+#define BM_START IDE_BM_START
+#define BM_TOMEM IDE_BM_TOMEM
+#define BM_ERROR IDE_BM_ERROR
+#define BM_INTR	 IDE_BM_INTR
 
 #define SLAVE_LBA48 300000000ULL /* above 128 GiB: LBA48 only */
 
-static const uint16_t cmdp[2] = { 0x1f0, 0x170 }, ctlp[2] = { 0x3f6, 0x376 };
-static uint16_t bm;
-static volatile int irqs[2];
+#define cmdp ide_cmd
+#define ctlp ide_ctl
+#define irqs ide_irqs
 
 static uint8_t buf[128 * 1024] __attribute__((aligned(65536)));
 static uint8_t buf2[64 * 1024] __attribute__((aligned(4096)));
 static uint32_t prdt[8192 * 2] __attribute__((aligned(65536)));
 
-static void on_irq14(int v)
-{
-	irqs[0]++;
-}
-
-static void on_irq15(int v)
-{
-	irqs[1]++;
-}
-
-/* ---- PCI ---- */
-
-static uint32_t cfg_addr(int slot, int fn, int reg)
-{
-	return 0x80000000u | slot << 11 | fn << 8 | reg;
-}
-
-static uint32_t cfg_read(int slot, int fn, int reg)
-{
-	outl(cfg_addr(slot, fn, reg), 0xcf8);
-	return inl(0xcfc);
-}
-
-static void cfg_write(int slot, int fn, int reg, uint32_t v)
-{
-	outl(cfg_addr(slot, fn, reg), 0xcf8);
-	outl(v, 0xcfc);
-}
-
 static void find_ide(void)
 {
-	for (int slot = 0; slot < 32; slot++) {
-		for (int fn = 0; fn < 8; fn++) {
-			uint32_t bar;
-
-			if (cfg_read(slot, fn, 0x00) != 0x70108086)
-				continue;
-			kit_printf("KIT: ide 8086:7010 class %06x\n",
-				   cfg_read(slot, fn, 0x08) >> 8);
-			bar = cfg_read(slot, fn, 0x20);
-			if (!(bar & 1))
-				kit_fail("BAR4 is not I/O");
-			if (!(bar & ~3u)) {
-				/* Unassigned (no firmware): take a free place. */
-				cfg_write(slot, fn, 0x20, 0xc800);
-				bar = cfg_read(slot, fn, 0x20);
-			}
-			bm = bar & ~3u;
-			/* I/O decoding and bus mastering on. */
-			cfg_write(slot, fn, 0x04, (cfg_read(slot, fn, 0x04) & 0xffff) | 0x5);
-			return;
-		}
-	}
-	kit_fail("no PIIX IDE function");
+	ide_find();
+	kit_printf("KIT: ide 8086:7010 class %06x\n", kv_pci_read32(ide_devfn, 0x08) >> 8);
 }
 
 /* ---- ATA helpers ---- */
 
-static int wait_ready(int ch)
-{
-	uint64_t end = kit_now_us() + 5000000;
-
-	do {
-		uint8_t s = inb(ctlp[ch]);
-
-		if (!(s & SR_BSY))
-			return s;
-	} while (kit_now_us() < end);
-	return -1;
-}
-
-static int wait_irq(int ch, int before)
-{
-	uint64_t end = kit_now_us() + 5000000;
-
-	do {
-		kit_irq_poll();
-		if (irqs[ch] != before)
-			return 0;
-	} while (kit_now_us() < end);
-	return -1;
-}
-
-/*
- * Let interrupts of earlier commands arrive (QEMU may inject one after its
- * status already said done) so that a command's count starts clean.
- */
-static void quiesce(int ch)
-{
-	uint64_t end = kit_now_us() + 2000;
-	int n = irqs[ch];
-
-	while (kit_now_us() < end) {
-		kit_irq_poll();
-		if (irqs[ch] != n) {
-			n = irqs[ch];
-			end = kit_now_us() + 2000;
-		}
-	}
-}
-
-/* Wait for the bus master's interrupt bit (a DMA's end); the BM status. */
-static int wait_bm(uint16_t b)
-{
-	uint64_t end = kit_now_us() + 500000;
-	int st;
-
-	do {
-		st = inb(b + 2);
-		if (st & BM_INTR)
-			break;
-	} while (kit_now_us() < end);
-	return st;
-}
+#define wait_ready ide_wait_ready
+#define wait_irq   ide_wait_irq
+#define cmd_status ide_status
 
 static void select_drive(int ch, int unit, uint8_t head)
 {
-	quiesce(ch);
-	outb(0xa0 | unit << 4 | head, cmdp[ch] + 6);
-	inb(ctlp[ch]);
+	ide_quiesce(ch);
+	ide_select(ch, unit, head);
 }
 
 static void tf28(int ch, int unit, uint32_t lba, uint8_t count, bool lba_mode)
 {
-	select_drive(ch, unit, (lba_mode ? 0x40 : 0) | ((lba >> 24) & 0xf));
-	outb(count, cmdp[ch] + 2);
-	outb(lba, cmdp[ch] + 3);
-	outb(lba >> 8, cmdp[ch] + 4);
-	outb(lba >> 16, cmdp[ch] + 5);
+	ide_quiesce(ch);
+	ide_tf28(ch, unit, lba, count, lba_mode);
 }
 
 static void tf48(int ch, int unit, uint64_t lba, uint16_t count)
 {
-	select_drive(ch, unit, 0x40);
-	outb(count >> 8, cmdp[ch] + 2);
-	outb(lba >> 24, cmdp[ch] + 3);
-	outb(lba >> 32, cmdp[ch] + 4);
-	outb(lba >> 40, cmdp[ch] + 5);
-	outb(count, cmdp[ch] + 2);
-	outb(lba, cmdp[ch] + 3);
-	outb(lba >> 8, cmdp[ch] + 4);
-	outb(lba >> 16, cmdp[ch] + 5);
+	ide_quiesce(ch);
+	ide_tf48(ch, unit, lba, count);
 }
 
 static void pattern(uint8_t *p, const char *tag, uint64_t s, int size)
@@ -212,37 +96,7 @@ static int check_pattern(const uint8_t *p, const char *tag, uint64_t s, int size
 	return memcmp(p, want, size);
 }
 
-/* PIO in: @blocks DRQ blocks of @blk bytes into @dst; counts the interrupts. */
-static int pio_in(int ch, uint8_t *dst, int blocks, int blk, int *nirq)
-{
-	*nirq = 0;
-	for (int b = 0; b < blocks; b++) {
-		int before = irqs[ch], s;
-
-		if (wait_irq(ch, before) == 0)
-			++*nirq;
-		s = wait_ready(ch);
-		if (s < 0 || (s & SR_ERR) || !(s & SR_DRQ))
-			return s < 0 ? -1 : s;
-		inb(cmdp[ch] + 7); /* acknowledge */
-		for (int i = 0; i < blk; i += 2) {
-			uint16_t w = inw(cmdp[ch]);
-
-			dst[b * blk + i] = w;
-			dst[b * blk + i + 1] = w >> 8;
-		}
-	}
-	return 0;
-}
-
-static int cmd_status(int ch)
-{
-	int s = wait_ready(ch);
-
-	if (s >= 0)
-		s = inb(cmdp[ch] + 7);
-	return s;
-}
+#define pio_in ide_pio_in
 
 static void soft_reset(int ch)
 {
@@ -315,8 +169,7 @@ static int pio_write(int ch, int unit, uint64_t lba, int count, uint8_t cmd, int
 			return -(s & 0xff);
 		for (int k = 0; k < per_irq; k++) {
 			pattern(buf, "wrt", lba + b * per_irq + k, SECTOR);
-			for (int i = 0; i < SECTOR; i += 2)
-				outw(buf[i] | buf[i + 1] << 8, cmdp[ch]);
+			ide_outsw(ch, buf, SECTOR);
 		}
 		before = irqs[ch];
 		if (wait_irq(ch, before) == 0)
@@ -328,32 +181,30 @@ static int pio_write(int ch, int unit, uint64_t lba, int count, uint8_t cmd, int
 
 /* ---- bus master ---- */
 
+/* Wait for the bus master's interrupt bit (a DMA's end); the BM status. */
+static int wait_bm(uint16_t b)
+{
+	uint64_t end = kit_now_us() + 500000;
+	int st;
+
+	do {
+		st = inb(b + 2);
+		if (st & BM_INTR)
+			break;
+	} while (kit_now_us() < end);
+	return st;
+}
+
 static void prd_set(int i, void *addr, uint32_t len, bool eot)
 {
-	prdt[2 * i] = (uint32_t)(uint64_t)addr;
-	prdt[2 * i + 1] = (len & 0xffff) | (eot ? PRD_EOT : 0);
+	ide_prd_set(prdt, i, addr, len, eot);
 }
 
 /* Run a DMA command; returns the ATA status, the BM status in *bms. */
 static int dma_cmd(int ch, bool to_mem, uint8_t cmd, int *bms)
 {
-	uint16_t b = bm + ch * 8;
-	int before = irqs[ch], s;
-
-	outb(0, b);
-	outb(BM_ERROR | BM_INTR, b + 2); /* clear */
-	outl((uint32_t)(uint64_t)prdt, b + 4);
-	outb(cmd, cmdp[ch] + 7);
-	outb(BM_START | (to_mem ? BM_TOMEM : 0), b);
-	if (wait_bm(b) & BM_INTR)
-		wait_irq(ch, before);
-	s = wait_ready(ch);
-	*bms = inb(b + 2);
-	outb(to_mem ? BM_TOMEM : 0, b); /* stop */
-	outb(BM_ERROR | BM_INTR, b + 2);
-	if (s >= 0)
-		s = inb(cmdp[ch] + 7);
-	return s;
+	ide_dma_start(ch, prdt, to_mem, cmd);
+	return ide_dma_end(ch, to_mem, bms);
 }
 
 static void dma_tests(void)
@@ -521,7 +372,7 @@ static int packet(const uint8_t *cdb, uint8_t *dst, uint16_t limit, bool dma)
 		outw(cdb[i] | cdb[i + 1] << 8, cmdp[ch]);
 	if (dma) {
 		int bms, before = irqs[ch];
-		uint16_t b = bm + 8;
+		uint16_t b = ide_bm + 8;
 
 		outb(0, b);
 		outb(BM_ERROR | BM_INTR, b + 2);
@@ -706,8 +557,7 @@ static void atapi_tests(void)
 
 void kit_main(void)
 {
-	kit_isa_irq(14, on_irq14);
-	kit_isa_irq(15, on_irq15);
+	ide_irq_on();
 	find_ide();
 	soft_reset(0);
 	signature(0, 0);
