@@ -37,6 +37,8 @@ enum key_type {
 	K_VGA,
 	K_BOOT,
 	K_GDB,
+	K_ENLIGHT,
+	K_ENLIGHT_DENY,
 };
 
 struct key {
@@ -82,6 +84,10 @@ static const struct key keys[] = {
 	  "serve the gdb remote protocol there (gdb: target remote ...)" },
 	{ "gdb-wait", K_BOOL, NULL,
 	  "hold the vCPUs before their first instruction until gdb continues" },
+	{ "enlight", K_ENLIGHT, "on|off",
+	  "IDE disks also offer virtio rings to a guest shunt driver (default on)" },
+	{ "enlight-deny", K_ENLIGHT_DENY, "PRODUCT:BUILD",
+	  "refuse enlightened mode to this guest driver (repeatable)" },
 	{ "config", K_CONFIG, "FILE", "read more keys from FILE: one 'key = value' per line" },
 };
 
@@ -485,6 +491,36 @@ int config_gdb_addr(const char *spec, struct config_gdb_addr *a)
 }
 
 /* Apply one key. @val may be NULL only for K_BOOL. Strings are kept, not copied. */
+
+/* --enlight-deny PRODUCT:BUILD: 32-bit numbers, decimal or 0x hex. */
+static int parse_enlight_deny(struct config *c, const char *val)
+{
+	unsigned long long p, b;
+	char *end;
+
+	errno = 0;
+	p = strtoull(val, &end, 0);
+	if (!errno && end != val && *end == ':' && p <= UINT32_MAX && val[0] != '-') {
+		const char *bs = end + 1;
+
+		b = strtoull(bs, &end, 0);
+		if (!errno && end != bs && !*end && b <= UINT32_MAX && bs[0] != '-') {
+			if (c->nr_enlight_deny == CONFIG_MAX_ENLIGHT_DENY) {
+				fprintf(stderr, "vmm: --enlight-deny: at most %d entries\n",
+					CONFIG_MAX_ENLIGHT_DENY);
+				return -1;
+			}
+			c->enlight_deny[c->nr_enlight_deny].product = p;
+			c->enlight_deny[c->nr_enlight_deny].build = b;
+			c->nr_enlight_deny++;
+			return 0;
+		}
+	}
+	fprintf(stderr, "vmm: --enlight-deny: expected PRODUCT:BUILD (two numbers), got '%s'\n",
+		val);
+	return -1;
+}
+
 static int config_set(struct config *c, const struct key *k, const char *val)
 {
 	uint64_t size;
@@ -622,6 +658,14 @@ static int config_set(struct config *c, const struct key *k, const char *val)
 		}
 		c->no_vga = !strcmp(val, "none");
 		return 0;
+	case K_ENLIGHT:
+		if (strcmp(val, "on") && strcmp(val, "off")) {
+			fprintf(stderr, "vmm: --enlight: expected on or off, got '%s'\n", val);
+			return -1;
+		}
+		c->no_enlight = !strcmp(val, "off");
+		return 0;
+	case K_ENLIGHT_DENY: return parse_enlight_deny(c, val);
 	case K_GDB:
 		if (config_gdb_addr(val, NULL)) {
 			fprintf(stderr,

@@ -47,6 +47,8 @@ struct net_opts {
 	enum virtio_transport transport;
 };
 
+#define CONFIG_MAX_ENLIGHT_DENY 16
+
 struct config {
 	const char *kernel;
 	const char *initrd;
@@ -74,6 +76,11 @@ struct config {
 	const char *cdrom;		 /* --cdrom FILE: ATAPI, secondary master */
 	const char *firmware;		 /* --firmware FILE; no --kernel: the BIOS boots */
 	enum boot_first boot;		 /* --boot disk|cdrom */
+	bool no_enlight;		 /* --enlight off: a plain PIIX IDE */
+	unsigned int nr_enlight_deny;	 /* --enlight-deny PRODUCT:BUILD */
+	struct {
+		uint32_t product, build;
+	} enlight_deny[CONFIG_MAX_ENLIGHT_DENY];
 };
 
 /* --gdb: tcp::PORT (all addresses), tcp:HOST:PORT, unix:PATH. */

@@ -39,6 +39,7 @@
 #include "devices/block/block.h"
 #include "devices/device.h"
 #include "devices/ide.h"
+#include "enlight/enlight.h"
 #include "mmio/bus.h"
 #include "mmio/mem.h"
 
@@ -257,6 +258,83 @@ void ide_drive_drain(struct ide_drive *d)
 {
 	if (d->blk)
 		blk_drain(d->blk);
+}
+
+unsigned int ide_drive_enlighten(struct ide_drive *d)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&d->ch->lock);
+	d->enlightened = true;
+	d->shunting = d->xfer != XFER_NONE;
+	n = atomic_load(&d->inflight);
+	pthread_mutex_unlock(&d->ch->lock);
+	return n;
+}
+
+void ide_drive_emulate(struct ide_drive *d)
+{
+	pthread_mutex_lock(&d->ch->lock);
+	d->enlightened = d->shunting = d->shunt_logged = false;
+	pthread_mutex_unlock(&d->ch->lock);
+}
+
+/* An enlightened drive looks like an empty position, unless shunting. */
+static bool hidden(const struct ide_drive *d)
+{
+	return !d->present || (d->enlightened && !d->shunting);
+}
+
+/* The commands that move or flush data: these still reach an enlightened disk. */
+static bool data_cmd(uint8_t cmd)
+{
+	switch (cmd) {
+	case WIN_READ:
+	case WIN_READ_ONCE:
+	case WIN_READ_EXT:
+	case WIN_MULTREAD:
+	case WIN_MULTREAD_EXT:
+	case WIN_READDMA:
+	case WIN_READDMA_ONCE:
+	case WIN_READDMA_EXT:
+	case WIN_WRITE:
+	case WIN_WRITE_ONCE:
+	case WIN_WRITE_EXT:
+	case WIN_MULTWRITE:
+	case WIN_MULTWRITE_EXT:
+	case WIN_WRITEDMA:
+	case WIN_WRITEDMA_ONCE:
+	case WIN_WRITEDMA_EXT:
+	case WIN_VERIFY:
+	case WIN_VERIFY_ONCE:
+	case WIN_VERIFY_EXT:
+	case WIN_FLUSH_CACHE:
+	case WIN_FLUSH_CACHE_EXT: return true;
+	default: return false;
+	}
+}
+
+/*
+ * A command for an enlightened drive: a data command is carried out (the
+ * caller drained what the rings had in flight, so it lands after them),
+ * counted and logged once; anything else finds no drive.
+ */
+static bool shunt(struct ide_drive *d, uint8_t cmd)
+{
+	if (!data_cmd(cmd)) {
+		d->shunting = false;
+		return false;
+	}
+	d->shunting = true;
+	d->st_shunted++;
+	if (!d->shunt_logged) {
+		d->shunt_logged = true;
+		fprintf(stderr,
+			"vmm: %s: emulated command 0x%02x after the switch to enlightened mode: "
+			"carried out in order on the same image (logged once)\n",
+			d->name, cmd);
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -808,6 +886,7 @@ static void drive_signature(struct ide_drive *d)
 
 static void drive_reset(struct ide_drive *d)
 {
+	d->shunting = false;
 	d->gen++;
 	d->xfer = XFER_NONE;
 	d->pos = d->blk_end = d->buf_len = 0;
@@ -924,6 +1003,8 @@ static void exec_cmd(struct ide_channel *ch, uint8_t cmd)
 
 	if (!d->present)
 		return; /* nobody there to take it */
+	if (d->enlightened && !shunt(d, cmd))
+		return;
 	if (d->status & ATA_SR_BSY && !(d->atapi && cmd == WIN_DEVICE_RESET))
 		return;
 	/* A new command ends whatever the last one left (a DRQ never served). */
@@ -966,7 +1047,8 @@ uint64_t ide_cmd_read(struct ide_channel *ch, uint64_t off, unsigned int len)
 	pthread_mutex_lock(&ch->lock);
 	d = &ch->drive[ch->cur];
 	hob = ch->devctl & ATA_DC_HOB;
-	if (!d->present) {
+	d->st_exits++;
+	if (hidden(d)) {
 		/* An empty position reads 0 (as QEMU's): no device, not busy. */
 		pthread_mutex_unlock(&ch->lock);
 		return 0;
@@ -1017,7 +1099,17 @@ static void tf_write(struct ide_drive *d, unsigned int reg, uint8_t v)
 
 void ide_cmd_write(struct ide_channel *ch, uint64_t off, uint64_t val, unsigned int len)
 {
+	struct ide_drive *d;
+
 	pthread_mutex_lock(&ch->lock);
+	d = &ch->drive[ch->cur];
+	d->st_exits++;
+	if (off == 7 && d->enlightened && data_cmd(val)) {
+		/* What the rings have in flight completes first: nothing reordered. */
+		pthread_mutex_unlock(&ch->lock);
+		ide_drive_drain(d);
+		pthread_mutex_lock(&ch->lock);
+	}
 	switch (off) {
 	case 0: data_write(&ch->drive[ch->cur], (uint32_t)val, len); break;
 	case 7: exec_cmd(ch, val); break;
@@ -1040,7 +1132,8 @@ uint64_t ide_ctl_read(struct ide_channel *ch)
 
 	pthread_mutex_lock(&ch->lock);
 	d = &ch->drive[ch->cur];
-	v = d->present ? d->status : 0; /* alternate status: no acknowledge */
+	d->st_exits++;
+	v = hidden(d) ? 0 : d->status; /* alternate status: no acknowledge */
 	pthread_mutex_unlock(&ch->lock);
 	return v;
 }
@@ -1050,6 +1143,7 @@ void ide_ctl_write(struct ide_channel *ch, uint8_t val)
 	uint8_t old;
 
 	pthread_mutex_lock(&ch->lock);
+	ch->drive[ch->cur].st_exits++;
 	old = ch->devctl;
 	ch->devctl = val;
 	if ((val & ATA_DC_SRST) && !(old & ATA_DC_SRST)) {
@@ -1155,9 +1249,24 @@ static void bm_write_byte(struct ide_channel *ch, unsigned int reg, uint8_t v)
 	}
 }
 
+/* One register access, counted for the selected drive of the channel it starts in. */
+static void bm_count(struct ide_ctrl *c, uint64_t off)
+{
+	struct ide_channel *ch;
+
+	if (off >= BM_BAR_SIZE)
+		return;
+	ch = &c->ch[off >> 3];
+	pthread_mutex_lock(&ch->lock);
+	ch->drive[ch->cur].st_exits++;
+	pthread_mutex_unlock(&ch->lock);
+}
+
 uint64_t ide_bm_read(struct ide_ctrl *c, uint64_t off, unsigned int len)
 {
 	uint64_t v = 0;
+
+	bm_count(c, off);
 
 	for (unsigned int i = 0; i < len && off + i < BM_BAR_SIZE; i++) {
 		struct ide_channel *ch = &c->ch[(off + i) >> 3];
@@ -1171,6 +1280,7 @@ uint64_t ide_bm_read(struct ide_ctrl *c, uint64_t off, unsigned int len)
 
 void ide_bm_write(struct ide_ctrl *c, uint64_t off, uint64_t val, unsigned int len)
 {
+	bm_count(c, off);
 	for (unsigned int i = 0; i < len && off + i < BM_BAR_SIZE; i++) {
 		struct ide_channel *ch = &c->ch[(off + i) >> 3];
 
@@ -1258,6 +1368,11 @@ static unsigned int ide_disks(const struct config *cfg)
 	return n;
 }
 
+static void bar_remap(struct pci_dev *dev, int bar, uint64_t addr)
+{
+	enlight_bar_remap(dev->priv, bar, addr);
+}
+
 static int ide_init(struct vm *vm)
 {
 	const struct config *cfg = vm->cfg;
@@ -1310,16 +1425,22 @@ static int ide_init(struct vm *vm)
 	c->pci.cfg[PIIX_IDETIM + 1] = PIIX_IDETIM_IDE >> 8;
 	c->pci.cfg[PIIX_IDETIM + 3] = PIIX_IDETIM_IDE >> 8;
 	memset(c->pci.wmask + PIIX_IDETIM, 0xff, 0x10);
+	c->pci.priv = c;
+	c->pci.bar_remap = bar_remap;
 	ret = pci_add_bar(&c->pci, BM_BAR, PCI_BAR_IO, BM_BAR_SIZE, &bm_ops, c);
 	if (!ret)
+		ret = enlight_setup(vm, c);
+	if (!ret)
 		ret = pci_register(vm, &c->pci);
+	if (ret == -ECANCELED)
+		goto fail_quiet;
 	if (ret)
 		goto fail;
-	c->pci.priv = c;
 	ctrl = c;
 	return 0;
 fail:
 	fprintf(stderr, "vmm: IDE controller: %s\n", strerror(-ret));
+fail_quiet:
 	ide_free(c);
 	return -ECANCELED;
 }
@@ -1328,6 +1449,8 @@ static void ide_reset(struct vm *vm)
 {
 	if (!ctrl)
 		return;
+	/* The rings stop first; then every disk is a plain IDE disk again. */
+	enlight_reset(ctrl);
 	/* No DMA of the old boot may land in the new one's memory. */
 	for (unsigned int i = 0; i < 2; i++)
 		for (unsigned int u = 0; u < 2; u++)
@@ -1375,6 +1498,7 @@ static void ide_print_stats(struct vm *vm, FILE *f)
 			if (d->blk)
 				blk_print_stats(d->blk, d->name, f);
 		}
+	enlight_print_stats(ctrl, f);
 }
 
 /* ------------------------------------------------------------------ */

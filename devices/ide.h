@@ -140,8 +140,17 @@ struct ide_drive {
 	uint32_t byte_limit; /* PIO: byte count limit per DRQ block */
 	uint32_t atapi_len;  /* PIO: bytes of the reply not yet in buf/handed out */
 
+	/*
+	 * Enlightened mode (enlight/enlight.c): the drive's requests go through
+	 * its virtqueues and the IDE registers hide it, except while a data
+	 * command that still came this way is carried out (shunting).
+	 */
+	bool enlightened, shunting, shunt_logged;
+
 	/* Counters, for --stats. */
 	uint64_t st_cmds, st_errors, st_dma, st_pio_sectors;
+	uint64_t st_exits;   /* register accesses while this drive was selected */
+	uint64_t st_shunted; /* data commands here after the switch */
 };
 
 struct ide_channel {
@@ -159,9 +168,12 @@ struct ide_channel {
 	struct bus_region *cmd_region, *ctl_region;
 };
 
+struct enlight;
+
 struct ide_ctrl {
 	struct pci_dev pci;
 	struct ide_channel ch[2];
+	struct enlight *enlight; /* NULL with --enlight off */
 };
 
 /* devices/ide.c: for devices/atapi.c. */
@@ -201,6 +213,14 @@ void ide_channel_init(struct ide_channel *ch, struct vm *vm, unsigned int idx);
 int ide_drive_attach(struct ide_channel *ch, unsigned int unit, struct blk *b, bool atapi);
 /* Wait for @d's block requests (call without the channel lock). */
 void ide_drive_drain(struct ide_drive *d);
+/*
+ * enlight/enlight.c, without the channel lock: hide @d from the registers
+ * (enlightened mode); returns how many of its block requests were still in
+ * flight (the caller drains and flushes). A command the guest started and
+ * has not finished goes on as a shunted one. ide_drive_emulate() undoes it.
+ */
+unsigned int ide_drive_enlighten(struct ide_drive *d);
+void ide_drive_emulate(struct ide_drive *d);
 
 /* Unit tests and the fuzz harness: the controller's register files. */
 uint64_t ide_cmd_read(struct ide_channel *ch, uint64_t off, unsigned int len);

@@ -26,6 +26,7 @@
 #include "cpu/vm.h"
 #include "devices/block/block.h"
 #include "devices/device.h"
+#include "virtio/blk.h"
 #include "virtio/virtio.h"
 
 #define VBLK_QUEUE_SIZE 256
@@ -324,34 +325,24 @@ static const struct virtio_dev_ops vblk_ops = {
 	.print_stats = vblk_print_stats,
 };
 
-static int vblk_create(struct vm *vm, unsigned int i)
+/*
+ * A virtio-blk device named @name on the open back-end @b with @nq queues,
+ * not yet created (the caller picks the transport). NULL without memory.
+ */
+static struct vblk *vblk_new(struct blk *b, const char *name, const char *serial, unsigned int nq)
 {
-	const struct disk_opts *o = &vm->cfg->disks[i];
-	struct blk *b = blk_disk(i);
 	struct virtio_blk_config *c;
-	unsigned int nq;
 	struct vblk *vb;
 	uint64_t f;
-	int ret;
 
-	if (!b) {
-		char err[512];
-
-		b = blk_open(o, err, sizeof(err));
-		if (!b) {
-			fprintf(stderr, "vmm: --disk %s\n", err);
-			return -EINVAL;
-		}
-	}
 	vb = calloc(1, sizeof(*vb));
 	if (!vb)
-		return -ENOMEM;
+		return NULL;
 	vb->blk = b;
 	pthread_mutex_init(&vb->io_lock, NULL);
-	snprintf(vb->name, sizeof(vb->name), "virtio-blk%u", i);
-	memcpy(vb->serial, o->serial, strnlen(o->serial, VIRTIO_BLK_ID_BYTES));
+	snprintf(vb->name, sizeof(vb->name), "%s", name);
+	memcpy(vb->serial, serial, strnlen(serial, VIRTIO_BLK_ID_BYTES));
 
-	nq = vm->cfg->cpus;
 	if (nq < 1)
 		nq = 1;
 	if (nq > VBLK_MAX_QUEUES)
@@ -385,12 +376,73 @@ static int vblk_create(struct vm *vm, unsigned int i)
 	vb->vdev.config_size = offsetof(struct virtio_blk_config, max_secure_erase_sectors);
 	vb->vdev.ops = &vblk_ops;
 	vb->vdev.priv = vb;
-	vb->vdev.transport = config_transport(vm->cfg, o->transport);
-	blk_set_batch_end(b, batch_end, vb);
+	return vb;
+}
+
+static int vblk_register(struct vm *vm, struct vblk *vb)
+{
+	int ret;
+
+	blk_set_batch_end(vb->blk, batch_end, vb);
 	ret = virtio_dev_create(vm, &vb->vdev);
 	if (ret < 0) {
 		fprintf(stderr, "vmm: %s: %s\n", vb->name, strerror(-ret));
-		blk_set_batch_end(b, NULL, NULL);
+		blk_set_batch_end(vb->blk, NULL, NULL);
+	}
+	return ret;
+}
+
+struct virtio_dev *virtio_blk_attach(struct vm *vm, struct blk *b, const char *name,
+				     const char *serial, const struct virtio_transport_ops *tops,
+				     void *transport_priv)
+{
+	struct vblk *vb = vblk_new(b, name, serial, 1);
+
+	if (!vb)
+		return NULL;
+	vb->vdev.tops = tops;
+	vb->vdev.transport_priv = transport_priv;
+	if (vblk_register(vm, vb) < 0) {
+		free(vb);
+		return NULL;
+	}
+	return &vb->vdev;
+}
+
+uint64_t virtio_blk_requests(const struct virtio_dev *vdev)
+{
+	const struct vblk *vb = vdev->priv;
+	uint64_t n = vb->other;
+
+	for (unsigned int t = 0; t <= VIRTIO_BLK_T_WRITE_ZEROES; t++)
+		n += vb->reqs[t];
+	return n;
+}
+
+static int vblk_create(struct vm *vm, unsigned int i)
+{
+	const struct disk_opts *o = &vm->cfg->disks[i];
+	struct blk *b = blk_disk(i);
+	struct vblk *vb;
+	char name[24];
+	int ret;
+
+	if (!b) {
+		char err[512];
+
+		b = blk_open(o, err, sizeof(err));
+		if (!b) {
+			fprintf(stderr, "vmm: --disk %s\n", err);
+			return -EINVAL;
+		}
+	}
+	snprintf(name, sizeof(name), "virtio-blk%u", i);
+	vb = vblk_new(b, name, o->serial, vm->cfg->cpus);
+	if (!vb)
+		return -ENOMEM;
+	vb->vdev.transport = config_transport(vm->cfg, o->transport);
+	ret = vblk_register(vm, vb);
+	if (ret < 0) {
 		free(vb);
 		return ret;
 	}

@@ -52,10 +52,7 @@
 struct vpci {
 	struct pci_dev pci;
 	struct virtio_dev *vdev;
-	uint32_t dev_feat_sel, drv_feat_sel;
-	uint16_t queue_sel;
-	uint16_t msix_config;
-	unsigned int nr_vectors;
+	struct vpci_common regs; /* common configuration state */
 	/* Orders ISR changes with the INTx level (nests inside vdev->lock). */
 	pthread_mutex_t irq_lock;
 	uint64_t ioeventfd_addr; /* where the doorbells are registered, 0 = none */
@@ -94,7 +91,7 @@ static void vpci_notify_config(struct virtio_dev *vdev)
 	struct vpci *p = vdev->transport_priv;
 
 	if (pci_msix_enabled(&p->pci)) {
-		uint16_t v = __atomic_load_n(&p->msix_config, __ATOMIC_RELAXED);
+		uint16_t v = __atomic_load_n(&p->regs.msix_config, __ATOMIC_RELAXED);
 
 		if (v != VIRTIO_MSI_NO_VECTOR)
 			pci_msix_notify(&p->pci, v);
@@ -107,9 +104,7 @@ static void vpci_reset(struct virtio_dev *vdev)
 {
 	struct vpci *p = vdev->transport_priv;
 
-	p->dev_feat_sel = p->drv_feat_sel = 0;
-	p->queue_sel = 0;
-	p->msix_config = VIRTIO_MSI_NO_VECTOR;
+	vpci_common_reset(&p->regs);
 	intx_update(p);
 }
 
@@ -118,115 +113,6 @@ static const struct virtio_transport_ops vpci_tops = {
 	.notify_config = vpci_notify_config,
 	.reset = vpci_reset,
 };
-
-/* ------------------------------------------------------------------ */
-/* Common configuration                                                */
-
-static struct virtqueue *sel_vq(struct vpci *p)
-{
-	return p->queue_sel < p->vdev->nr_queues ? &p->vdev->vqs[p->queue_sel] : NULL;
-}
-
-static uint64_t common_read(struct vpci *p, uint64_t off, unsigned int len)
-{
-	struct virtio_dev *vdev = p->vdev;
-	struct virtqueue *vq = sel_vq(p);
-	struct virtio_pci_common_cfg c = {
-		.device_feature_select = p->dev_feat_sel,
-		.device_feature = virtio_get_host_features(vdev, p->dev_feat_sel),
-		.guest_feature_select = p->drv_feat_sel,
-		.guest_feature = p->drv_feat_sel < 2 ? (uint32_t)(vdev->driver_features >>
-								  (32 * p->drv_feat_sel))
-						     : 0,
-		.msix_config = p->msix_config,
-		.num_queues = vdev->nr_queues,
-		.device_status = virtio_status(vdev),
-		.config_generation = __atomic_load_n(&vdev->config_generation, __ATOMIC_ACQUIRE),
-		.queue_select = p->queue_sel,
-		/* A queue not in use reads 0 (4.1.4.3); else what the driver chose, or the max. */
-		.queue_size = vq ? (vq->size ? vq->size : vdev->queue_max) : 0,
-		.queue_msix_vector = vq ? vq->msix_vector : VIRTIO_MSI_NO_VECTOR,
-		.queue_enable = vq ? vq->ready : 0,
-		.queue_notify_off = p->queue_sel,
-		.queue_desc_lo = vq ? (uint32_t)vq->desc_gpa : 0,
-		.queue_desc_hi = vq ? vq->desc_gpa >> 32 : 0,
-		.queue_avail_lo = vq ? (uint32_t)vq->avail_gpa : 0,
-		.queue_avail_hi = vq ? vq->avail_gpa >> 32 : 0,
-		.queue_used_lo = vq ? (uint32_t)vq->used_gpa : 0,
-		.queue_used_hi = vq ? vq->used_gpa >> 32 : 0,
-	};
-	uint64_t val = 0;
-
-	if (off + len <= sizeof(c))
-		memcpy(&val, (uint8_t *)&c + off, len);
-	return val;
-}
-
-static void set_half(uint64_t *v, bool hi, uint32_t val)
-{
-	if (hi)
-		*v = (*v & 0xffffffffULL) | (uint64_t)val << 32;
-	else
-		*v = (*v & ~0xffffffffULL) | val;
-}
-
-static uint16_t valid_vector(struct vpci *p, uint16_t v)
-{
-	return v < p->nr_vectors ? v : VIRTIO_MSI_NO_VECTOR;
-}
-
-#define CC(field) offsetof(struct virtio_pci_common_cfg, field)
-
-static void common_write(struct vpci *p, uint64_t off, uint64_t val, unsigned int len)
-{
-	struct virtio_dev *vdev = p->vdev;
-	struct virtqueue *vq = sel_vq(p);
-	/* 4.1.4.3.2: queue fields are written only while the queue is disabled. */
-	struct virtqueue *wq = vq && !vq->ready ? vq : NULL;
-
-	switch (off) {
-	case CC(device_feature_select): p->dev_feat_sel = val; break;
-	case CC(guest_feature_select): p->drv_feat_sel = val; break;
-	case CC(guest_feature): virtio_set_driver_features(vdev, p->drv_feat_sel, val); break;
-	case CC(msix_config):
-		__atomic_store_n(&p->msix_config, valid_vector(p, val), __ATOMIC_RELAXED);
-		break;
-	case CC(device_status): virtio_set_status(vdev, val); break;
-	case CC(queue_select): p->queue_sel = val; break;
-	case CC(queue_size):
-		if (wq)
-			wq->size = val;
-		break;
-	case CC(queue_msix_vector):
-		if (vq)
-			__atomic_store_n(&vq->msix_vector, valid_vector(p, val), __ATOMIC_RELAXED);
-		break;
-	case CC(queue_enable):
-		if (wq && (val & 1)) {
-			if (!wq->size)
-				wq->size = vdev->queue_max;
-			virtio_queue_enable(vdev, p->queue_sel);
-		}
-		break;
-	case CC(queue_desc_lo):
-	case CC(queue_desc_hi):
-		if (wq)
-			set_half(&wq->desc_gpa, off == CC(queue_desc_hi), val);
-		break;
-	case CC(queue_avail_lo):
-	case CC(queue_avail_hi):
-		if (wq)
-			set_half(&wq->avail_gpa, off == CC(queue_avail_hi), val);
-		break;
-	case CC(queue_used_lo):
-	case CC(queue_used_hi):
-		if (wq)
-			set_half(&wq->used_gpa, off == CC(queue_used_hi), val);
-		break;
-	default: break; /* read-only fields */
-	}
-	(void)len;
-}
 
 /* ------------------------------------------------------------------ */
 /* The BAR                                                             */
@@ -251,7 +137,7 @@ static uint64_t bar_read(void *opaque, uint64_t off, unsigned int len)
 	}
 	pthread_mutex_lock(&vdev->lock);
 	if (off < VPCI_COMMON + VPCI_REGION_SIZE) {
-		val = common_read(p, off - VPCI_COMMON, len);
+		val = vpci_common_read(&p->regs, off - VPCI_COMMON, len);
 	} else if (off >= VPCI_DEVCFG && off < VPCI_DEVCFG + VPCI_REGION_SIZE) {
 		uint64_t c = off - VPCI_DEVCFG;
 
@@ -278,7 +164,7 @@ static void bar_write(void *opaque, uint64_t off, uint64_t val, unsigned int len
 	}
 	pthread_mutex_lock(&vdev->lock);
 	if (off < VPCI_COMMON + VPCI_REGION_SIZE) {
-		common_write(p, off - VPCI_COMMON, val, len);
+		vpci_common_write(&p->regs, off - VPCI_COMMON, val, len);
 	} else if (off >= VPCI_DEVCFG && off < VPCI_DEVCFG + VPCI_REGION_SIZE) {
 		uint64_t c = off - VPCI_DEVCFG;
 
@@ -450,7 +336,7 @@ static int add_caps(struct vpci *p)
 		p->cfg_cap = ret;
 	}
 	if (ret >= 0)
-		ret = pci_add_msix(&p->pci, p->nr_vectors, VPCI_BAR, VPCI_MSIX_TABLE,
+		ret = pci_add_msix(&p->pci, p->regs.nr_vectors, VPCI_BAR, VPCI_MSIX_TABLE,
 				   VPCI_MSIX_PBA);
 	return ret < 0 ? ret : 0;
 }
@@ -466,8 +352,7 @@ int virtio_pci_create(struct vm *vm, struct virtio_dev *vdev)
 	if (!p)
 		return -ENOMEM;
 	p->vdev = vdev;
-	p->nr_vectors = vdev->nr_queues + 1;
-	p->msix_config = VIRTIO_MSI_NO_VECTOR;
+	vpci_common_init(&p->regs, vdev, vdev->nr_queues + 1);
 	pthread_mutex_init(&p->irq_lock, NULL);
 	snprintf(p->name, sizeof(p->name), "%s", vdev->name);
 	pci_dev_init(&p->pci, p->name, VPCI_VENDOR, VPCI_DEVICE_BASE + vdev->device_id, VPCI_VENDOR,

@@ -13,6 +13,25 @@
 
 struct vm;
 
+/*
+ * Modern virtio-pci common configuration (virtio/pci_common.c): the
+ * driver's selectors and vectors for one device. Reads and writes with
+ * vdev->lock held; @off is the offset in struct virtio_pci_common_cfg.
+ * Vectors at or above @nr_vectors read back as VIRTIO_MSI_NO_VECTOR.
+ */
+struct vpci_common {
+	struct virtio_dev *vdev;
+	uint32_t dev_feat_sel, drv_feat_sel;
+	uint16_t queue_sel;
+	uint16_t msix_config;
+	unsigned int nr_vectors;
+};
+
+void vpci_common_init(struct vpci_common *p, struct virtio_dev *vdev, unsigned int nr_vectors);
+void vpci_common_reset(struct vpci_common *p);
+uint64_t vpci_common_read(struct vpci_common *p, uint64_t off, unsigned int len);
+void vpci_common_write(struct vpci_common *p, uint64_t off, uint64_t val, unsigned int len);
+
 int virtio_pci_create(struct vm *vm, struct virtio_dev *vdev);
 int virtio_mmio_create(struct vm *vm, struct virtio_dev *vdev);
 

@@ -132,6 +132,13 @@ void virtio_notify(struct virtio_dev *vdev, unsigned int q)
 	vdev->tops->notify_queue(vdev, q);
 }
 
+uint64_t virtio_queue_kicks(const struct virtio_dev *vdev, unsigned int q)
+{
+	const struct virtio_core *c = core_of(vdev);
+
+	return c && q < vdev->nr_queues ? c->kick[q].kicks : 0;
+}
+
 /* Wake the I/O thread for queue @q as the guest's doorbell would. */
 void virtio_requeue(struct virtio_dev *vdev, unsigned int q)
 {
@@ -309,8 +316,11 @@ int virtio_dev_create(struct vm *vm, struct virtio_dev *vdev)
 	devs[nr_devs++] = c;
 	if (vdev->transport == VT_DEFAULT)
 		vdev->transport = config_transport(vm->cfg, VT_DEFAULT);
-	ret = vdev->transport == VT_MMIO ? virtio_mmio_create(vm, vdev)
-					 : virtio_pci_create(vm, vdev);
+	if (vdev->tops)
+		ret = 0; /* the caller brought its own transport (enlight/enlight.c) */
+	else
+		ret = vdev->transport == VT_MMIO ? virtio_mmio_create(vm, vdev)
+						 : virtio_pci_create(vm, vdev);
 	if (ret < 0) {
 		nr_devs--;
 		goto fail;
@@ -351,7 +361,10 @@ static void virtio_print_stats(struct vm *vm, FILE *f)
 
 		fprintf(f,
 			"%s: %s, status 0x%02x, features 0x%" PRIx64 ", needs-reset %" PRIu64 "\n",
-			vdev->name, vdev->transport == VT_MMIO ? "virtio-mmio" : "virtio-pci",
+			vdev->name,
+			vdev->tops && vdev->tops->name ? vdev->tops->name
+			: vdev->transport == VT_MMIO   ? "virtio-mmio"
+						       : "virtio-pci",
 			c->shut_down ? c->final_status : virtio_status(vdev),
 			c->shut_down ? c->final_features : vdev->driver_features, c->needs_reset);
 		for (unsigned int q = 0; q < vdev->nr_queues; q++)

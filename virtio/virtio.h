@@ -58,6 +58,8 @@ struct virtio_transport_ops {
 	void (*notify_config)(struct virtio_dev *vdev);
 	/* The device was reset (ISR now 0): lower INTx / the mmio line. May be NULL. */
 	void (*reset)(struct virtio_dev *vdev);
+	/* For --stats when not virtio-pci / virtio-mmio. May be NULL. */
+	const char *name;
 };
 
 struct virtio_dev {
@@ -88,7 +90,11 @@ struct virtio_dev {
 	int kick_fd[VIRTIO_MAX_QUEUES]; /* eventfds (KVM_IOEVENTFD) */
 };
 
-/* Create the transport named by vdev->transport and attach @vdev. 0 or -errno. */
+/*
+ * Create the transport named by vdev->transport and attach @vdev. 0 or
+ * -errno. A caller that serves the registers itself sets vdev->tops (and
+ * transport_priv) first: then no transport is created.
+ */
 int virtio_dev_create(struct vm *vm, struct virtio_dev *vdev);
 
 /* Transport side: the spec's rules for each register write. */
@@ -96,6 +102,9 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status); /* 0 = reset */
 void virtio_set_driver_features(struct virtio_dev *vdev, unsigned int word, uint32_t val);
 uint32_t virtio_get_host_features(struct virtio_dev *vdev, unsigned int word);
 bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit); /* negotiated */
+
+/* Doorbells of queue @q served so far (for --stats elsewhere). */
+uint64_t virtio_queue_kicks(const struct virtio_dev *vdev, unsigned int q);
 
 /* Device side: after pushing used entries on queue @q, interrupt if due. */
 void virtio_notify(struct virtio_dev *vdev, unsigned int q);

@@ -132,7 +132,7 @@ static void test_bad_flags(void **state)
 /* Without --kernel the firmware boots: a drive is enough, --boot picks the first kind. */
 static void test_firmware_boot(void **state)
 {
-	struct config c;
+	struct config c = { 0 };
 
 	assert_int_equal(parse(&c, ARGV("--cdrom", "x.iso", "--boot", "cdrom")), 0);
 	assert_null(c.kernel);
@@ -345,6 +345,33 @@ static void test_gdb(void **state)
 	expect_error(ARGV("--kernel", "bz", "--gdb-wait"), "--gdb-wait needs --gdb");
 }
 
+/* --enlight on|off, --enlight-deny PRODUCT:BUILD (repeatable, checked). */
+static void test_enlight(void **state)
+{
+	struct config c = { 0 };
+
+	assert_int_equal(parse(&c, ARGV("--disk", "file=d")), 0);
+	assert_false(c.no_enlight);
+	assert_int_equal(c.nr_enlight_deny, 0);
+	config_free(&c);
+	assert_int_equal(parse(&c, ARGV("--disk", "file=d", "--enlight", "off", "--enlight-deny",
+					"1:2", "--enlight-deny", "0x10:4294967295")),
+			 0);
+	assert_true(c.no_enlight);
+	assert_int_equal(c.nr_enlight_deny, 2);
+	assert_int_equal(c.enlight_deny[0].product, 1);
+	assert_int_equal(c.enlight_deny[0].build, 2);
+	assert_int_equal(c.enlight_deny[1].product, 16);
+	assert_int_equal(c.enlight_deny[1].build, 0xffffffffu);
+	config_free(&c);
+	expect_error(ARGV("--disk", "file=d", "--enlight", "maybe"), "'maybe'");
+	expect_error(ARGV("--disk", "file=d", "--enlight-deny", "1"), "'1'");
+	expect_error(ARGV("--disk", "file=d", "--enlight-deny", "1:"), "'1:'");
+	expect_error(ARGV("--disk", "file=d", "--enlight-deny", "1:2x"), "'1:2x'");
+	expect_error(ARGV("--disk", "file=d", "--enlight-deny", "-1:2"), "'-1:2'");
+	expect_error(ARGV("--disk", "file=d", "--enlight-deny", "4294967296:0"), "'4294967296:0'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_config_recursion),
 		cmocka_unit_test(test_gdb),
+		cmocka_unit_test(test_enlight),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

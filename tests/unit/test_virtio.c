@@ -329,6 +329,8 @@ static void test_dsdt(void **state)
 	for (int i = 0; i < 4; i++) {
 		more[i] = vdev;
 		memset(more[i].vqs, 0, sizeof(more[i].vqs));
+		more[i].tops = NULL; /* a transport of its own */
+		more[i].transport_priv = NULL;
 		assert_int_equal(virtio_dev_create(&vm, &more[i]), 0);
 	}
 	assert_int_equal(p->nr_dsdt_hooks, 5);
