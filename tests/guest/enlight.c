@@ -26,7 +26,8 @@ int ke_find(struct ke *k, uint8_t devfn)
 		uint32_t len;
 
 		if (id == PCI_CAP_ID_MSIX) {
-			k->msix_entries = (kv_pci_read32(devfn, pos) >> 16 & PCI_MSIX_FLAGS_QSIZE) + 1;
+			k->msix_entries =
+				(kv_pci_read32(devfn, pos) >> 16 & PCI_MSIX_FLAGS_QSIZE) + 1;
 			continue;
 		}
 		if (id != PCI_CAP_ID_VNDR)

@@ -25,12 +25,12 @@
 struct ke {
 	uint8_t devfn;
 	uint16_t subsys_vendor, subsys_device;
-	uint64_t ctl;			    /* control page (0: no capability) */
+	uint64_t ctl; /* control page (0: no capability) */
 	uint32_t ctl_len;
-	uint64_t win[ENLIGHT_MAX_DRIVES];   /* each drive's window (0: none) */
+	uint64_t win[ENLIGHT_MAX_DRIVES]; /* each drive's window (0: none) */
 	uint32_t win_len[ENLIGHT_MAX_DRIVES];
-	int ncaps;			    /* ENLIGHT_CAP_DRIVE capabilities */
-	int msix_entries;		    /* MSI-X table size (0: no capability) */
+	int ncaps;	  /* ENLIGHT_CAP_DRIVE capabilities */
+	int msix_entries; /* MSI-X table size (0: no capability) */
 };
 
 /*

@@ -29,9 +29,9 @@
 #define IDE_PRD_EOT   0x80000000u
 
 extern const uint16_t ide_cmd[2], ide_ctl[2]; /* command block, control port */
-extern uint16_t ide_bm;			     /* bus-master ports (BAR4) */
-extern uint8_t ide_devfn;		     /* the function on bus 0 */
-extern volatile int ide_irqs[2];	     /* IRQ 14, IRQ 15 seen */
+extern uint16_t ide_bm;			      /* bus-master ports (BAR4) */
+extern uint8_t ide_devfn;		      /* the function on bus 0 */
+extern volatile int ide_irqs[2];	      /* IRQ 14, IRQ 15 seen */
 
 /* Find the PIIX IDE function, give BAR4 a place if unassigned, enable I/O,
  * memory and bus mastering. Prints nothing; kit_fail()s when absent. */

@@ -26,6 +26,7 @@
  * master 32 MiB disks (a small primary slave between them); "ld0" / "ld2"
  * DMAed at sectors LOAD_LBA.. (16 MiB each).
  */
+#include <linux/pci_regs.h>
 #include <linux/virtio_blk.h>
 
 #include "enlight.h"
@@ -41,11 +42,11 @@
 #define CMOS_DATA  0x71
 #define CMOS_BOOT  0x50
 
-#define ATA_READ	0x20
-#define ATA_WRITE	0x30
-#define ATA_READ_DMA	0xc8
-#define ATA_WRITE_DMA	0xca
-#define ATA_WRITE_DMAX	0x35
+#define ATA_READ       0x20
+#define ATA_WRITE      0x30
+#define ATA_READ_DMA   0xc8
+#define ATA_WRITE_DMA  0xca
+#define ATA_WRITE_DMAX 0x35
 
 static struct ke k;
 static struct kv_dev dev[ENLIGHT_MAX_DRIVES];
@@ -99,6 +100,11 @@ static bool check(const uint8_t *p, const char *tag, uint64_t s, unsigned int n)
 static const char *ok(bool good)
 {
 	return good ? "ok" : "differs";
+}
+
+static const char *idle(int status)
+{
+	return status & (IDE_SR_BSY | IDE_SR_DRQ | IDE_SR_ERR) ? "busy/error" : "done";
 }
 
 /* ---- the emulated registers ---- */
@@ -219,8 +225,8 @@ static void ring_open(unsigned int n, struct kv_queue *q)
 		kit_fail("enlight: drive %u: DRIVER_OK refused (status %02x)", n, kv_status(d));
 	kit_printf("KIT: ring %u: capacity %llu blk_size %u flush %d event_idx %d\n", n,
 		   (unsigned long long)kv_cfg_read(d, 0, 8),
-		   (unsigned int)kv_cfg_read(d, __builtin_offsetof(struct virtio_blk_config, blk_size),
-					     4),
+		   (unsigned int)kv_cfg_read(
+			   d, __builtin_offsetof(struct virtio_blk_config, blk_size), 4),
 		   !!(d->features & 1ULL << VIRTIO_BLK_F_FLUSH),
 		   !!(d->features & 1ULL << VIRTIO_RING_F_EVENT_IDX));
 }
@@ -380,7 +386,10 @@ static void under_load(void)
 		outb(IDE_BM_ERROR | IDE_BM_INTR, ide_bm + ch * 8 + 2);
 		st[ch] = inb(ide_cmd[ch] + 7);
 	}
-	kit_printf("KIT: after the switch: status %02x %02x\n", st[0], st[1]);
+	/* Done either way: the drained command's status (50) or, already
+	 * switched, an empty position's (00). */
+	kit_printf("KIT: after the switch: status %s %s\n", idle(st[0]), idle(st[1]));
+	kit_printf("info: status %02x %02x\n", st[0], st[1]);
 	print_regs("after the switch");
 	kit_printf("info: the two switches took %llu us\n", (unsigned long long)(t1 - t0));
 
@@ -425,8 +434,17 @@ void kit_main(void)
 	ide_find();
 	ide_irq_on();
 	if (ke_find(&k, ide_devfn)) {
-		kit_printf("KIT: not enlightenable: subsystem %04x:%04x control %s\n",
-			   k.subsys_vendor, k.subsys_device, k.ctl ? "yes" : "none");
+		uint32_t bar5 = kv_pci_read32(ide_devfn, PCI_BASE_ADDRESS_5), size;
+
+		kv_pci_write32(ide_devfn, PCI_BASE_ADDRESS_5, 0xffffffff);
+		size = kv_pci_read32(ide_devfn, PCI_BASE_ADDRESS_5);
+		kv_pci_write32(ide_devfn, PCI_BASE_ADDRESS_5, bar5);
+		kit_printf(
+			"KIT: not enlightenable: subsystem %04x:%04x caps %s control %s bar5 %s\n",
+			k.subsys_vendor, k.subsys_device,
+			kv_pci_read32(ide_devfn, PCI_COMMAND) >> 16 & PCI_STATUS_CAP_LIST ? "yes"
+											  : "none",
+			k.ctl ? "yes" : "none", size ? "yes" : "none");
 		emulated_checks("emulated");
 		kit_printf("KIT: enlight done\n");
 		kit_exit(1);
