@@ -182,16 +182,26 @@ void ide_prd_set(uint32_t *prdt, int i, const void *addr, uint32_t len, bool eot
 	prdt[2 * i + 1] = (len & 0xffff) | (eot ? IDE_PRD_EOT : 0);
 }
 
-void ide_dma_start(int ch, const uint32_t *prdt, bool to_mem, uint8_t cmd)
+void ide_dma_prepare(int ch, const uint32_t *prdt)
 {
 	uint16_t b = ide_bm + ch * 8;
 
-	dma_irqs_before[ch] = ide_irqs[ch];
 	outb(0, b);
 	outb(IDE_BM_ERROR | IDE_BM_INTR, b + 2); /* clear */
 	outl((uint32_t)(uint64_t)prdt, b + 4);
+}
+
+void ide_dma_go(int ch, bool to_mem, uint8_t cmd)
+{
+	dma_irqs_before[ch] = ide_irqs[ch];
 	outb(cmd, ide_cmd[ch] + 7);
-	outb(IDE_BM_START | (to_mem ? IDE_BM_TOMEM : 0), b);
+	outb(IDE_BM_START | (to_mem ? IDE_BM_TOMEM : 0), ide_bm + ch * 8);
+}
+
+void ide_dma_start(int ch, const uint32_t *prdt, bool to_mem, uint8_t cmd)
+{
+	ide_dma_prepare(ch, prdt);
+	ide_dma_go(ch, to_mem, cmd);
 }
 
 int ide_dma_end(int ch, bool to_mem, int *bms)

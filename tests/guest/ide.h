@@ -66,6 +66,9 @@ void ide_prd_set(uint32_t *prdt, int i, const void *addr, uint32_t len, bool eot
 /* Load the bus master of @ch with @prdt, clear its status, issue @cmd and
  * start the engine; ide_dma_end() waits for the end. */
 void ide_dma_start(int ch, const uint32_t *prdt, bool to_mem, uint8_t cmd);
+/* The same in two steps: load the bus master, then issue @cmd and start. */
+void ide_dma_prepare(int ch, const uint32_t *prdt);
+void ide_dma_go(int ch, bool to_mem, uint8_t cmd);
 /* Wait for the bus master's interrupt bit and IRQ, stop the engine; the
  * ATA status (or -1), the BM status in *bms. */
 int ide_dma_end(int ch, bool to_mem, int *bms);
