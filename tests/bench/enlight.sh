@@ -9,13 +9,16 @@
 # no queueing: its QD32 is its QD1 (not run again). Prints IOPS, vmm's
 # user-space exits per request (every exit of the run, boot included, from
 # --stats) and kicks per request, then the ratios issue 8 targets.
-# Asserts nothing. BENCH_EN_MS sets each run's time (default 3000).
+# vmm's runs are repeated BENCH_EN_REPS times (default 3), interleaved, and
+# the medians shown (this host's numbers swing between runs). Asserts
+# nothing. BENCH_EN_MS sets each run's time (default 3000).
 set -u
 cd "$(dirname "$0")/../.."
 VMM=build/vmm
 G=build/guest
 QEMU=${QEMU:-qemu-system-x86_64}
 MS=${BENCH_EN_MS:-3000}
+REPS=${BENCH_EN_REPS:-3}
 IMG=${BENCH_EN_IMG:-/var/tmp/vmm-bench-enlight.img}
 
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
@@ -51,7 +54,7 @@ record() {
 		tail -3 "$out" | sed 's/^/    /'
 		return
 	fi
-	IOPS[$key]=$(div "$((n * 1000000))" "$us" %.0f)
+	IOPS[$key]="${IOPS[$key]:-} $(div "$((n * 1000000))" "$us" %.0f)"
 	# Every user-space exit of the vCPU (the "vcpu exit reason count" table).
 	ex=$(awk '/^vcpu +exit reason/ { t = 1; next } t && /^[0-9]+ +[a-z_]+ +[0-9]+$/ { s += $3; next } t { t = 0 } END { print s + 0 }' "$out")
 	kicks=$(sed -n 's/^  queue 0: \([0-9]*\) kicks.*/\1/p' "$out" | head -1)
@@ -59,11 +62,11 @@ record() {
 		EXITS[$key]=n/a
 		KICKS[$key]=n/a
 	elif [[ $key == *pio,* || $key == *dma,* ]]; then
-		EXITS[$key]=$(div "$ex" "$n")
+		EXITS[$key]="${EXITS[$key]:-} $(div "$ex" "$n")"
 		KICKS[$key]=-
 	else
-		EXITS[$key]=$(div "$ex" "$n")
-		KICKS[$key]=$([ -n "$kicks" ] && div "$kicks" "$n" || echo -)
+		EXITS[$key]="${EXITS[$key]:-} $(div "$ex" "$n")"
+		KICKS[$key]="${KICKS[$key]:-} $([ -n "$kicks" ] && div "$kicks" "$n" || echo -)"
 	fi
 }
 
@@ -90,15 +93,16 @@ qemu_run() {
 	record "qemu-$path,$rw,$qd"
 }
 
-runs=()
-for p in pio dma enlight virtio; do
+runs=(vmm-pio vmm-dma vmm-enlight vmm-virtio)
+for rep in $(seq "$REPS"); do
 	for rw in read write; do
 		for qd in 1 32; do
-			case $p in pio | dma) [ "$qd" = 32 ] && continue ;; esac
-			vmm_run "$p" "$rw" "$qd"
+			for p in pio dma enlight virtio; do
+				case $p in pio | dma) [ "$qd" = 32 ] && continue ;; esac
+				vmm_run "$p" "$rw" "$qd"
+			done
 		done
 	done
-	runs+=("vmm-$p")
 done
 if [ $have_qemu = 1 ]; then
 	for p in pio dma virtio; do
@@ -112,6 +116,15 @@ if [ $have_qemu = 1 ]; then
 	done
 fi
 
+# The median of a list of numbers (or the one non-number).
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+for k in "${!IOPS[@]}"; do
+	IOPS[$k]=$(echo "${IOPS[$k]}" | median)
+	EXITS[$k]=$(echo "${EXITS[$k]}" | median)
+	KICKS[$k]=$(echo "${KICKS[$k]}" | median)
+done
+
+echo "-- medians of $REPS runs (vmm), one run (QEMU)"
 printf "%-14s %-6s %3s %9s %10s %10s\n" path rw qd IOPS exits/req kicks/req
 for r in "${runs[@]}"; do
 	for rw in read write; do
