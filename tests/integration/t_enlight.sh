@@ -100,6 +100,7 @@ if need_kvm "$CHECK" && need_file "$CHECK" "$EN"; then
 		"switched: identify ide0.0: no answer, irqs 0 status 00" \
 		"switched: status 00 alt 00" \
 		"the slave: identify ide0.1 answers: type 0040 lba28 16384 status 50" \
+		"switched: identify packet ide1.0: 85c0 status 50" \
 		"ring write 300: 0; stray pio write 300: status 50" \
 		"stray dma write 301-302 over a ring write: status 50 bm 04; ring write done status 0" \
 		"stray pio read 200-207: status 50 data ok" \

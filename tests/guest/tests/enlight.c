@@ -182,6 +182,20 @@ static void identify_seen(int ch, int unit, const char *what)
 		   ide_irqs[ch] - before, inb(ide_cmd[ch] + 7));
 }
 
+/* ATAPI stays emulated: the CD (secondary master) answers IDENTIFY PACKET. */
+static void cd_seen(const char *what)
+{
+	uint16_t id[256];
+	int n, s;
+
+	ide_quiesce(1);
+	ide_select(1, 0, 0);
+	outb(0xa1, ide_cmd[1] + 7);
+	s = ide_pio_in(1, id, 1, SECTOR, &n);
+	kit_printf("KIT: %s: identify packet ide1.0: %04x status %02x\n", what, s ? 0 : id[0],
+		   ide_status(1));
+}
+
 /* The emulated path: write "pre" at 100-111 (PIO, DMA), read it back. */
 static void emulated_checks(const char *what)
 {
@@ -386,6 +400,7 @@ static void proto(void)
 	identify_seen(0, 0, "switched");
 	kit_printf("KIT: switched: status %02x alt %02x\n", inb(ide_cmd[0] + 7), inb(ide_ctl[0]));
 	identify_seen(0, 1, "the slave");
+	cd_seen("switched");
 	stray_writes();
 	kit_printf("KIT: ring requests %u\n", ring_requests);
 }
