@@ -183,6 +183,7 @@ $(BUILD)/bench/measure: tests/bench/measure.c
 bench: deps $(VMM) guest $(BENCH_BINS) $(NETPEER)
 	@tests/bench/run.sh
 	@tests/bench/blk.sh
+	@tests/bench/enlight.sh
 	@tests/bench/net.sh
 
 # The default guest: Debian's kernel to a busybox shell on this terminal;
