@@ -513,7 +513,7 @@ void enlight_take_ring(struct ide_ctrl *c, struct ide_drive *d)
 		 * thread is in the middle of a pass, this waits for its lock.
 		 */
 		if (e->drv[n].d == d && vdev && (virtio_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
-			vdev->ops->queue_notify(vdev, 0);
+			virtio_blk_take_ring(vdev);
 	}
 }
 
