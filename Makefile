@@ -84,12 +84,14 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -I. -D_GNU_SOURCE -pthread -fsanitize=fuzzer,ad
 FUZZ_SECONDS ?= 60
 FUZZ_NAMES := devices bzimage config emul virtqueue qcow2 net ide gdb
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
-# The IDE controller needs the block layer: fuzz_ide stubs it.
+# The IDE controller needs the block layer: fuzz_ide stubs it (images' iov helpers are real).
 FUZZ_SRCS_devices := $(filter-out devices/ide.c devices/atapi.c,$(wildcard devices/*.c)) \
 		     mmio/*.c config/*.c bios/*.c devices/display/render.c \
 		     devices/display/font.c cpu/monitor.c
 FUZZ_SRCS_ide := devices/ide.c devices/atapi.c devices/pci.c devices/device.c mmio/*.c \
-		 config/config.c cpu/monitor.c
+		 config/config.c cpu/monitor.c enlight/*.c virtio/virtio.c virtio/blk.c \
+		 virtio/pci.c virtio/pci_common.c virtio/virtqueue.c devices/block/image.c \
+		 devices/block/qcow2.c
 FUZZ_SRCS_bzimage := bios/*.c mmio/mem.c config/config.c
 # fuzz_net.c includes virtio/net.c (its static ring code) and stubs the rest.
 FUZZ_SRCS_net := virtio/virtqueue.c mmio/mem.c
@@ -196,6 +198,7 @@ $(BUILD)/bench/measure: tests/bench/measure.c
 bench: deps $(VMM) guest $(BENCH_BINS) $(NETPEER)
 	@tests/bench/run.sh
 	@tests/bench/blk.sh
+	@tests/bench/enlight.sh
 	@tests/bench/net.sh
 
 # The default guest: Debian's kernel to a busybox shell on this terminal;

@@ -1105,8 +1105,9 @@ void ide_cmd_write(struct ide_channel *ch, uint64_t off, uint64_t val, unsigned 
 	d = &ch->drive[ch->cur];
 	d->st_exits++;
 	if (off == 7 && d->enlightened && data_cmd(val)) {
-		/* What the rings have in flight completes first: nothing reordered. */
+		/* What the rings have (or were kicked for) completes first: nothing reordered. */
 		pthread_mutex_unlock(&ch->lock);
+		enlight_take_ring(ctrl, d);
 		ide_drive_drain(d);
 		pthread_mutex_lock(&ch->lock);
 	}

@@ -498,6 +498,25 @@ void enlight_reset(struct ide_ctrl *c)
 	pthread_mutex_unlock(&e->lock);
 }
 
+void enlight_take_ring(struct ide_ctrl *c, struct ide_drive *d)
+{
+	struct enlight *e = c ? enlight_of(c) : NULL;
+
+	if (!e)
+		return;
+	for (unsigned int n = 0; n < ENLIGHT_MAX_DRIVES; n++) {
+		struct virtio_dev *vdev = e->drv[n].vdev;
+
+		/*
+		 * One pass takes everything on the ring (its budget is larger
+		 * than a queue) and submits it before it returns; if the I/O
+		 * thread is in the middle of a pass, this waits for its lock.
+		 */
+		if (e->drv[n].d == d && vdev && (virtio_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
+			virtio_blk_take_ring(vdev);
+	}
+}
+
 void enlight_print_stats(struct ide_ctrl *c, FILE *f)
 {
 	struct enlight *e = enlight_of(c);

@@ -24,6 +24,14 @@ int enlight_setup(struct vm *vm, struct ide_ctrl *c);
 void enlight_bar_remap(struct ide_ctrl *c, int bar, uint64_t addr);
 /* Machine reset: rings stopped and drained, every drive emulated again. */
 void enlight_reset(struct ide_ctrl *c);
+/*
+ * devices/ide.c, no lock held, before a data command reaches enlightened
+ * drive @d on the IDE registers: submit what the driver already put on
+ * the drive's ring (a doorbell the I/O thread has not served yet), so the
+ * drain that follows makes the command land after it.
+ */
+struct ide_drive;
+void enlight_take_ring(struct ide_ctrl *c, struct ide_drive *d);
 /* --stats: one line per hard disk. */
 void enlight_print_stats(struct ide_ctrl *c, FILE *f);
 

@@ -230,37 +230,72 @@ unsupp:
 	return true;
 }
 
-static void vblk_queue_notify(struct virtio_dev *vdev, unsigned int q)
+/* io_lock held: pop and submit what the ring holds, within @budget. As vq_pop(). */
+static int serve(struct vblk *vb, unsigned int q, unsigned int *budget, unsigned int *taken)
 {
-	struct vblk *vb = vdev->priv;
-	struct virtqueue *vq = &vdev->vqs[q];
-	unsigned int budget = VIRTIO_BUDGET(vq);
+	struct virtqueue *vq = &vb->vdev.vqs[q];
 	int ret = 0;
 
-	pthread_mutex_lock(&vb->io_lock);
-	if (!vb->live)
-		goto out;
+	while (*budget && (ret = vq_pop(vq, &vb->elem)) > 0) {
+		(*budget)--;
+		(*taken)++;
+		if (!handle(vb, q, &vb->elem))
+			return vq_fail(vq, "malformed request (no header or status byte)");
+	}
+	return ret;
+}
+
+/* io_lock held: a broken queue, or a budget spent (come back after the others). */
+static void serve_end(struct vblk *vb, unsigned int q, int ret, unsigned int budget)
+{
+	struct virtqueue *vq = &vb->vdev.vqs[q];
+
+	if (ret >= 0 && !budget)
+		virtio_requeue(&vb->vdev, q);
+	if (ret < 0)
+		virtio_needs_reset(&vb->vdev, vq->why_broken ? vq->why_broken : "queue broken");
+}
+
+/* Everything on the ring, submitted; kicks on again. Returns requests taken, -1 if broken. */
+static int take_ring(struct vblk *vb, unsigned int q, unsigned int *budget)
+{
+	struct virtqueue *vq = &vb->vdev.vqs[q];
+	unsigned int taken = 0;
+	int ret = 0;
+
 	blk_plug(vb->blk); /* one kernel submission for the whole batch */
 	do {
 		vq_disable_kicks(vq);
-		while (budget && (ret = vq_pop(vq, &vb->elem)) > 0) {
-			budget--;
-			if (!handle(vb, q, &vb->elem)) {
-				ret = vq_fail(vq, "malformed request (no header or status byte)");
-				break;
-			}
-		}
-	} while (ret == 0 && budget && vq_enable_kicks(vq) && budget--);
-	if (ret >= 0 && !budget)
-		virtio_requeue(vdev, q);
-	if (ret < 0)
-		virtio_needs_reset(vdev, vq->why_broken ? vq->why_broken : "queue broken");
+		ret = serve(vb, q, budget, &taken);
+	} while (ret == 0 && *budget && vq_enable_kicks(vq) && (*budget)--);
+	serve_end(vb, q, ret, *budget);
 	blk_unplug(vb->blk);
 	notify_all(vb); /* requests finished at once (errors, GET_ID) */
-out:
+	return ret < 0 ? -1 : (int)taken;
+}
+
+static void vblk_queue_notify(struct virtio_dev *vdev, unsigned int q)
+{
+	struct vblk *vb = vdev->priv;
+	unsigned int budget = VIRTIO_BUDGET(&vdev->vqs[q]);
+
+	pthread_mutex_lock(&vb->io_lock);
+	if (vb->live)
+		take_ring(vb, q, &budget);
 	pthread_mutex_unlock(&vb->io_lock);
 	/* Page-cache reads are often done already: complete them now. */
 	blk_poll(vb->blk);
+}
+
+void virtio_blk_take_ring(struct virtio_dev *vdev)
+{
+	struct vblk *vb = vdev->priv;
+	unsigned int budget = VIRTIO_BUDGET(&vdev->vqs[0]);
+
+	pthread_mutex_lock(&vb->io_lock);
+	if (vb->live)
+		take_ring(vb, 0, &budget);
+	pthread_mutex_unlock(&vb->io_lock);
 }
 
 static int vblk_activate(struct virtio_dev *vdev)

@@ -21,6 +21,11 @@ struct vm;
 struct virtio_dev *virtio_blk_attach(struct vm *vm, struct blk *b, const char *name,
 				     const char *serial, const struct virtio_transport_ops *tops,
 				     void *transport_priv);
+/*
+ * Any thread, no lock held: take and submit everything on queue 0's ring
+ * now, as the I/O thread would on a doorbell (no busy polling here).
+ */
+void virtio_blk_take_ring(struct virtio_dev *vdev);
 /* Requests taken from the rings so far. */
 uint64_t virtio_blk_requests(const struct virtio_dev *vdev);
 

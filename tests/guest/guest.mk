@@ -24,7 +24,7 @@ GUEST_LDFLAGS	:= -nostdlib -static -no-pie -Wl,--build-id=none \
 		   -Wl,--no-warn-rwx-segments
 
 GUEST_KIT_SRCS	:= head.S setup.S trampoline.S runtime.c printf.c string.c \
-		   acpi.c irq.c timer.c smp.c virtio.c
+		   acpi.c irq.c timer.c smp.c virtio.c ide.c enlight.c
 GUEST_KIT_OBJS	:= $(patsubst %,$(GUEST_OUT)/obj/%.o,$(basename $(GUEST_KIT_SRCS)))
 GUEST_TESTS	:= $(basename $(notdir $(wildcard $(GUEST_SRC)/tests/*.c)))
 GUEST_IMAGES	:= $(GUEST_TESTS:%=$(GUEST_OUT)/%.bzImage) $(GUEST_OUT)/null.bzImage

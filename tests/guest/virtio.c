@@ -5,6 +5,7 @@
  * memory shared with the device, ordered with fences as the spec asks.
  */
 #include <linux/pci_regs.h>
+#include <linux/virtio_blk.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_pci.h>
 
@@ -31,13 +32,13 @@ void kv_pci_write32(uint8_t devfn, uint16_t off, uint32_t v)
 	outl(v, PCI_DATA_PORT);
 }
 
-static uint8_t pci_read8(uint8_t devfn, uint16_t off)
+uint8_t kv_pci_read8(uint8_t devfn, uint16_t off)
 {
 	return kv_pci_read32(devfn, off) >> (8 * (off & 3));
 }
 
 /* The guest-physical address BAR @n decodes at (0: unassigned / I/O). */
-static uint64_t pci_bar_addr(uint8_t devfn, int n)
+uint64_t kv_pci_bar(uint8_t devfn, int n)
 {
 	uint32_t lo = kv_pci_read32(devfn, PCI_BASE_ADDRESS_0 + 4 * n);
 	uint64_t addr;
@@ -57,7 +58,7 @@ static uint64_t pci_bar_addr(uint8_t devfn, int n)
  */
 static uint64_t pci_next_mem;
 
-static void pci_assign_bars(uint8_t devfn)
+void kv_pci_assign_bars(uint8_t devfn)
 {
 	if (!pci_next_mem)
 		pci_next_mem = kit_cmdline_long("kit_pci_mem", 0xc0000000);
@@ -69,7 +70,7 @@ static void pci_assign_bars(uint8_t devfn)
 		if (lo & PCI_BASE_ADDRESS_SPACE_IO) {
 			continue;
 		}
-		if (pci_bar_addr(devfn, n)) {
+		if (kv_pci_bar(devfn, n)) {
 			n += is64;
 			continue;
 		}
@@ -99,18 +100,18 @@ static int pci_read_caps(struct kv_dev *d)
 	if (!(kv_pci_read32(devfn, PCI_COMMAND) >> 16 & PCI_STATUS_CAP_LIST))
 		return -1;
 	d->common = d->notify = d->isr = d->devcfg = 0;
-	for (pos = pci_read8(devfn, PCI_CAPABILITY_LIST) & ~3; pos && guard < 48;
-	     pos = pci_read8(devfn, pos + 1) & ~3, guard++) {
-		uint8_t id = pci_read8(devfn, pos), type, bar;
+	for (pos = kv_pci_read8(devfn, PCI_CAPABILITY_LIST) & ~3; pos && guard < 48;
+	     pos = kv_pci_read8(devfn, pos + 1) & ~3, guard++) {
+		uint8_t id = kv_pci_read8(devfn, pos), type, bar;
 		uint64_t addr;
 
 		if (id != PCI_CAP_ID_VNDR)
 			continue;
-		type = pci_read8(devfn, pos + VIRTIO_PCI_CAP_CFG_TYPE);
-		bar = pci_read8(devfn, pos + VIRTIO_PCI_CAP_BAR);
+		type = kv_pci_read8(devfn, pos + VIRTIO_PCI_CAP_CFG_TYPE);
+		bar = kv_pci_read8(devfn, pos + VIRTIO_PCI_CAP_BAR);
 		if (bar > 5)
 			continue;
-		addr = pci_bar_addr(devfn, bar);
+		addr = kv_pci_bar(devfn, bar);
 		if (!addr)
 			continue;
 		addr += kv_pci_read32(devfn, pos + VIRTIO_PCI_CAP_OFFSET);
@@ -158,7 +159,7 @@ int kv_pci_find(struct kv_dev *d, uint16_t device_id, int index)
 		d->transport = KV_PCI;
 		d->device_id = device_id;
 		d->devfn = devfn;
-		pci_assign_bars(devfn);
+		kv_pci_assign_bars(devfn);
 		cmd = kv_pci_read32(devfn, PCI_COMMAND) & 0xffff;
 		kv_pci_write32(devfn, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 		return pci_read_caps(d);
@@ -188,6 +189,21 @@ int kv_mmio_find(struct kv_dev *d, uint16_t device_id, int index)
 		return 0;
 	}
 	return -1;
+}
+
+void kv_window(struct kv_dev *d, uint16_t device_id, uint8_t devfn, uint64_t common, uint64_t isr,
+	       uint64_t devcfg, uint64_t notify, uint32_t notify_mult, uint8_t msix_first)
+{
+	memset(d, 0, sizeof(*d));
+	d->transport = KV_PCI;
+	d->device_id = device_id;
+	d->devfn = devfn;
+	d->common = common;
+	d->isr = isr;
+	d->devcfg = devcfg;
+	d->notify = notify;
+	d->notify_mult = notify_mult;
+	d->msix_first = msix_first;
 }
 
 int kv_find(struct kv_dev *d, uint16_t device_id, int index)
@@ -503,14 +519,15 @@ uint8_t kv_isr(struct kv_dev *d)
 	return v;
 }
 
-/* MSI-X: vector -> queue whose interrupt count it bumps. */
-static struct kv_queue *msix_queue[32];
+/* MSI-X: table entry (vector - KV_MSIX_VECTOR) -> queue whose count it bumps. */
+#define KV_MSIX_ENTRIES 32
+static struct kv_queue *msix_queue[KV_MSIX_ENTRIES];
 
 static void msix_irq(int vector)
 {
-	int i = vector - KV_MSIX_VECTOR - 1;
+	int i = vector - KV_MSIX_VECTOR;
 
-	if (i >= 0 && i < 32 && msix_queue[i])
+	if (i >= 0 && i < KV_MSIX_ENTRIES && msix_queue[i])
 		msix_queue[i]->irqs++;
 }
 
@@ -519,23 +536,25 @@ int kv_msix_enable(struct kv_dev *d, struct kv_queue **qs, int nr)
 	uint8_t pos;
 	int guard = 0;
 
-	if (d->transport != KV_PCI || nr > 31)
+	unsigned int first = d->msix_first;
+
+	if (d->transport != KV_PCI || first + nr + 1 > KV_MSIX_ENTRIES)
 		return -1;
-	for (pos = pci_read8(d->devfn, PCI_CAPABILITY_LIST) & ~3; pos && guard < 48;
-	     pos = pci_read8(d->devfn, pos + 1) & ~3, guard++) {
+	for (pos = kv_pci_read8(d->devfn, PCI_CAPABILITY_LIST) & ~3; pos && guard < 48;
+	     pos = kv_pci_read8(d->devfn, pos + 1) & ~3, guard++) {
 		uint32_t ctl, tbl;
 		unsigned int n;
 
-		if (pci_read8(d->devfn, pos) != PCI_CAP_ID_MSIX)
+		if (kv_pci_read8(d->devfn, pos) != PCI_CAP_ID_MSIX)
 			continue;
 		ctl = kv_pci_read32(d->devfn, pos);
 		n = (ctl >> 16 & PCI_MSIX_FLAGS_QSIZE) + 1;
-		if ((unsigned int)nr + 1 > n)
+		if (first + nr + 1 > n)
 			return -1;
 		tbl = kv_pci_read32(d->devfn, pos + PCI_MSIX_TABLE);
-		d->msix_table = pci_bar_addr(d->devfn, tbl & PCI_MSIX_TABLE_BIR) +
+		d->msix_table = kv_pci_bar(d->devfn, tbl & PCI_MSIX_TABLE_BIR) +
 				(tbl & PCI_MSIX_TABLE_OFFSET);
-		for (int v = 0; v <= nr; v++) {
+		for (unsigned int v = first; v <= first + nr; v++) {
 			uint64_t e = d->msix_table + 16 * v;
 
 			mmio_write32(e + PCI_MSIX_ENTRY_LOWER_ADDR, 0xfee00000u | kit_lapic_id()
@@ -546,14 +565,14 @@ int kv_msix_enable(struct kv_dev *d, struct kv_queue **qs, int nr)
 			kit_irq_handler(KV_MSIX_VECTOR + v, msix_irq);
 		}
 		kv_pci_write32(d->devfn, pos, ctl | (uint32_t)PCI_MSIX_FLAGS_ENABLE << 16);
-		mmio_write16(COMMON(d, msix_config), 0);
-		if (mmio_read16(COMMON(d, msix_config)) != 0)
+		mmio_write16(COMMON(d, msix_config), first);
+		if (mmio_read16(COMMON(d, msix_config)) != first)
 			return -1;
-		for (int i = 0; i < nr; i++) {
-			msix_queue[i] = qs[i];
+		for (unsigned int i = 0; i < (unsigned int)nr; i++) {
+			msix_queue[first + 1 + i] = qs[i];
 			mmio_write16(COMMON(d, queue_select), qs[i]->index);
-			mmio_write16(COMMON(d, queue_msix_vector), 1 + i);
-			if (mmio_read16(COMMON(d, queue_msix_vector)) != 1 + i)
+			mmio_write16(COMMON(d, queue_msix_vector), first + 1 + i);
+			if (mmio_read16(COMMON(d, queue_msix_vector)) != first + 1 + i)
 				return -1;
 		}
 		d->msix = true;
@@ -607,4 +626,33 @@ int kv_intx_enable(struct kv_dev *d, struct kv_queue **qs, int nr)
 	d->intx = true;
 	kit_sti();
 	return 0;
+}
+
+int kv_blk_request(struct kv_queue *q, uint32_t type, uint64_t sector, void *buf, uint32_t len,
+		   uint64_t timeout_us)
+{
+	static struct virtio_blk_outhdr hdr;
+	static volatile uint8_t status;
+	struct kv_buf b[3];
+	int n = 0, n_out, head;
+	bool in = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
+
+	hdr.type = type;
+	hdr.ioprio = 0;
+	hdr.sector = sector;
+	status = 0xee;
+	b[n++] = (struct kv_buf){ &hdr, sizeof(hdr) };
+	if (len && !in)
+		b[n++] = (struct kv_buf){ buf, len };
+	n_out = n;
+	if (len && in)
+		b[n++] = (struct kv_buf){ buf, len };
+	b[n++] = (struct kv_buf){ (void *)&status, 1 };
+	head = kv_submit(q, b, n_out, n - n_out);
+	if (head < 0)
+		return -1;
+	kv_kick(q);
+	if (kv_wait(q, NULL, timeout_us) != head)
+		return -1;
+	return status;
 }

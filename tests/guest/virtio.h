@@ -49,9 +49,10 @@ struct kv_dev {
 	uint8_t devfn;
 	uint64_t common, notify, isr, devcfg;
 	uint32_t notify_mult;
-	bool msix;	  /* kv_msix_enable() succeeded */
-	bool intx;	  /* kv_intx_enable() succeeded */
-	uint8_t isr_seen; /* ISR bits the INTx handler read */
+	uint8_t msix_first; /* MSI-X table entry of its configuration vector */
+	bool msix;	    /* kv_msix_enable() succeeded */
+	bool intx;	    /* kv_intx_enable() succeeded */
+	uint8_t isr_seen;   /* ISR bits the INTx handler read */
 	uint64_t msix_table;
 	/* virtio-mmio: register base. */
 	uint64_t base;
@@ -91,6 +92,14 @@ struct kv_buf {
 int kv_find(struct kv_dev *d, uint16_t device_id, int index);
 int kv_pci_find(struct kv_dev *d, uint16_t device_id, int index);
 int kv_mmio_find(struct kv_dev *d, uint16_t device_id, int index);
+/*
+ * A device in the modern virtio-pci register layout at the given addresses
+ * (a window of another PCI function, e.g. vmm's enlightened IDE drives,
+ * tests/guest/enlight.h); @devfn is the function whose MSI-X capability
+ * serves it, @msix_first its first table entry (kv_msix_enable()).
+ */
+void kv_window(struct kv_dev *d, uint16_t device_id, uint8_t devfn, uint64_t common, uint64_t isr,
+	       uint64_t devcfg, uint64_t notify, uint32_t notify_mult, uint8_t msix_first);
 
 /*
  * Reset, ACKNOWLEDGE, DRIVER, accept VERSION_1 plus @want & offered, set
@@ -139,9 +148,10 @@ int kv_wait(struct kv_queue *q, uint32_t *len, uint64_t timeout_us);
 
 /*
  * PCI only: enable MSI-X, vector 0 for configuration changes, vector 1 + i
- * for queue i (each counted in q->irqs). Call after kv_queue_init() of the
- * queues in @qs and before kv_driver_ok(). Interrupt vectors used on this
- * CPU: KV_MSIX_VECTOR + n.
+ * for queue i (each counted in q->irqs), counted from d->msix_first (0 but
+ * for kv_window()). Call after kv_queue_init() of the queues in @qs and
+ * before kv_driver_ok(). Interrupt vectors used on this CPU:
+ * KV_MSIX_VECTOR + table entry.
  */
 #define KV_MSIX_VECTOR 0x60
 int kv_msix_enable(struct kv_dev *d, struct kv_queue **qs, int nr);
@@ -160,5 +170,18 @@ uint8_t kv_isr(struct kv_dev *d);
 /* PCI configuration space through mechanism #1 (ports 0xcf8/0xcfc), bus 0. */
 uint32_t kv_pci_read32(uint8_t devfn, uint16_t off);
 void kv_pci_write32(uint8_t devfn, uint16_t off, uint32_t v);
+uint8_t kv_pci_read8(uint8_t devfn, uint16_t off);
+/* The address memory BAR @n decodes at (0: none, unassigned or I/O). */
+uint64_t kv_pci_bar(uint8_t devfn, int n);
+/* Place the memory BARs the firmware left at 0 (from "kit_pci_mem="). */
+void kv_pci_assign_bars(uint8_t devfn);
+
+/*
+ * virtio-blk, one request at a time: @type (VIRTIO_BLK_T_*) at @sector
+ * with @len bytes at @buf (none for a flush); returns the request's status
+ * (VIRTIO_BLK_S_*), or -1 when no answer came within @timeout_us.
+ */
+int kv_blk_request(struct kv_queue *q, uint32_t type, uint64_t sector, void *buf, uint32_t len,
+		   uint64_t timeout_us);
 
 #endif

@@ -20,173 +20,49 @@
  * malformed PRD table, a write to the CD): the differential comparison
  * leaves them out. Exit 1 (status 3) when everything ran.
  */
+#include "ide.h"
 #include "kit.h"
+#include "virtio.h"
 
-#define SECTOR	  512
-#define CDSECTOR  2048
-#define SR_ERR	  0x01
-#define SR_DRQ	  0x08
-#define SR_DRDY	  0x40
-#define SR_BSY	  0x80
-#define BM_START  0x01
-#define BM_TOMEM  0x08
-#define BM_ACTIVE 0x01
-#define BM_ERROR  0x02
-#define BM_INTR	  0x04
-#define PRD_EOT	  0x80000000u
+#define SECTOR	 IDE_SECTOR
+#define CDSECTOR 2048
+#define SR_ERR	 IDE_SR_ERR
+#define SR_DRQ	 IDE_SR_DRQ
+#define BM_START IDE_BM_START
+#define BM_TOMEM IDE_BM_TOMEM
+#define BM_ERROR IDE_BM_ERROR
+#define BM_INTR	 IDE_BM_INTR
 
 #define SLAVE_LBA48 300000000ULL /* above 128 GiB: LBA48 only */
-
-static const uint16_t cmdp[2] = { 0x1f0, 0x170 }, ctlp[2] = { 0x3f6, 0x376 };
-static uint16_t bm;
-static volatile int irqs[2];
 
 static uint8_t buf[128 * 1024] __attribute__((aligned(65536)));
 static uint8_t buf2[64 * 1024] __attribute__((aligned(4096)));
 static uint32_t prdt[8192 * 2] __attribute__((aligned(65536)));
 
-static void on_irq14(int v)
-{
-	irqs[0]++;
-}
-
-static void on_irq15(int v)
-{
-	irqs[1]++;
-}
-
-/* ---- PCI ---- */
-
-static uint32_t cfg_addr(int slot, int fn, int reg)
-{
-	return 0x80000000u | slot << 11 | fn << 8 | reg;
-}
-
-static uint32_t cfg_read(int slot, int fn, int reg)
-{
-	outl(cfg_addr(slot, fn, reg), 0xcf8);
-	return inl(0xcfc);
-}
-
-static void cfg_write(int slot, int fn, int reg, uint32_t v)
-{
-	outl(cfg_addr(slot, fn, reg), 0xcf8);
-	outl(v, 0xcfc);
-}
-
 static void find_ide(void)
 {
-	for (int slot = 0; slot < 32; slot++) {
-		for (int fn = 0; fn < 8; fn++) {
-			uint32_t bar;
-
-			if (cfg_read(slot, fn, 0x00) != 0x70108086)
-				continue;
-			kit_printf("KIT: ide 8086:7010 class %06x\n",
-				   cfg_read(slot, fn, 0x08) >> 8);
-			bar = cfg_read(slot, fn, 0x20);
-			if (!(bar & 1))
-				kit_fail("BAR4 is not I/O");
-			if (!(bar & ~3u)) {
-				/* Unassigned (no firmware): take a free place. */
-				cfg_write(slot, fn, 0x20, 0xc800);
-				bar = cfg_read(slot, fn, 0x20);
-			}
-			bm = bar & ~3u;
-			/* I/O decoding and bus mastering on. */
-			cfg_write(slot, fn, 0x04, (cfg_read(slot, fn, 0x04) & 0xffff) | 0x5);
-			return;
-		}
-	}
-	kit_fail("no PIIX IDE function");
+	ide_find();
+	kit_printf("KIT: ide 8086:7010 class %06x\n", kv_pci_read32(ide_devfn, 0x08) >> 8);
 }
 
 /* ---- ATA helpers ---- */
 
-static int wait_ready(int ch)
-{
-	uint64_t end = kit_now_us() + 5000000;
-
-	do {
-		uint8_t s = inb(ctlp[ch]);
-
-		if (!(s & SR_BSY))
-			return s;
-	} while (kit_now_us() < end);
-	return -1;
-}
-
-static int wait_irq(int ch, int before)
-{
-	uint64_t end = kit_now_us() + 5000000;
-
-	do {
-		kit_irq_poll();
-		if (irqs[ch] != before)
-			return 0;
-	} while (kit_now_us() < end);
-	return -1;
-}
-
-/*
- * Let interrupts of earlier commands arrive (QEMU may inject one after its
- * status already said done) so that a command's count starts clean.
- */
-static void quiesce(int ch)
-{
-	uint64_t end = kit_now_us() + 2000;
-	int n = irqs[ch];
-
-	while (kit_now_us() < end) {
-		kit_irq_poll();
-		if (irqs[ch] != n) {
-			n = irqs[ch];
-			end = kit_now_us() + 2000;
-		}
-	}
-}
-
-/* Wait for the bus master's interrupt bit (a DMA's end); the BM status. */
-static int wait_bm(uint16_t b)
-{
-	uint64_t end = kit_now_us() + 500000;
-	int st;
-
-	do {
-		st = inb(b + 2);
-		if (st & BM_INTR)
-			break;
-	} while (kit_now_us() < end);
-	return st;
-}
-
 static void select_drive(int ch, int unit, uint8_t head)
 {
-	quiesce(ch);
-	outb(0xa0 | unit << 4 | head, cmdp[ch] + 6);
-	inb(ctlp[ch]);
+	ide_quiesce(ch);
+	ide_select(ch, unit, head);
 }
 
 static void tf28(int ch, int unit, uint32_t lba, uint8_t count, bool lba_mode)
 {
-	select_drive(ch, unit, (lba_mode ? 0x40 : 0) | ((lba >> 24) & 0xf));
-	outb(count, cmdp[ch] + 2);
-	outb(lba, cmdp[ch] + 3);
-	outb(lba >> 8, cmdp[ch] + 4);
-	outb(lba >> 16, cmdp[ch] + 5);
+	ide_quiesce(ch);
+	ide_tf28(ch, unit, lba, count, lba_mode);
 }
 
 static void tf48(int ch, int unit, uint64_t lba, uint16_t count)
 {
-	select_drive(ch, unit, 0x40);
-	outb(count >> 8, cmdp[ch] + 2);
-	outb(lba >> 24, cmdp[ch] + 3);
-	outb(lba >> 32, cmdp[ch] + 4);
-	outb(lba >> 40, cmdp[ch] + 5);
-	outb(count, cmdp[ch] + 2);
-	outb(lba, cmdp[ch] + 3);
-	outb(lba >> 8, cmdp[ch] + 4);
-	outb(lba >> 16, cmdp[ch] + 5);
+	ide_quiesce(ch);
+	ide_tf48(ch, unit, lba, count);
 }
 
 static void pattern(uint8_t *p, const char *tag, uint64_t s, int size)
@@ -212,53 +88,21 @@ static int check_pattern(const uint8_t *p, const char *tag, uint64_t s, int size
 	return memcmp(p, want, size);
 }
 
-/* PIO in: @blocks DRQ blocks of @blk bytes into @dst; counts the interrupts. */
-static int pio_in(int ch, uint8_t *dst, int blocks, int blk, int *nirq)
-{
-	*nirq = 0;
-	for (int b = 0; b < blocks; b++) {
-		int before = irqs[ch], s;
-
-		if (wait_irq(ch, before) == 0)
-			++*nirq;
-		s = wait_ready(ch);
-		if (s < 0 || (s & SR_ERR) || !(s & SR_DRQ))
-			return s < 0 ? -1 : s;
-		inb(cmdp[ch] + 7); /* acknowledge */
-		for (int i = 0; i < blk; i += 2) {
-			uint16_t w = inw(cmdp[ch]);
-
-			dst[b * blk + i] = w;
-			dst[b * blk + i + 1] = w >> 8;
-		}
-	}
-	return 0;
-}
-
-static int cmd_status(int ch)
-{
-	int s = wait_ready(ch);
-
-	if (s >= 0)
-		s = inb(cmdp[ch] + 7);
-	return s;
-}
-
 static void soft_reset(int ch)
 {
-	outb(0x04, ctlp[ch]);
+	outb(0x04, ide_ctl[ch]);
 	kit_udelay(10);
-	outb(0x00, ctlp[ch]);
+	outb(0x00, ide_ctl[ch]);
 	kit_udelay(2000);
-	if (wait_ready(ch) < 0)
+	if (ide_wait_ready(ch) < 0)
 		kit_fail("ide%d: BSY after reset", ch);
 }
 
 static void signature(int ch, int unit)
 {
 	select_drive(ch, unit, 0);
-	kit_printf("KIT: ide%d.%d signature %02x %02x %02x %02x\n", ch, unit, inb(cmdp[ch] + 2),
-		   inb(cmdp[ch] + 3), inb(cmdp[ch] + 4), inb(cmdp[ch] + 5));
+	kit_printf("KIT: ide%d.%d signature %02x %02x %02x %02x\n", ch, unit, inb(ide_cmd[ch] + 2),
+		   inb(ide_cmd[ch] + 3), inb(ide_cmd[ch] + 4), inb(ide_cmd[ch] + 5));
 }
 
 static void identify(int ch, int unit)
@@ -268,15 +112,15 @@ static void identify(int ch, int unit)
 	uint64_t lba48;
 
 	select_drive(ch, unit, 0);
-	outb(0xec, cmdp[ch] + 7);
-	s = pio_in(ch, (uint8_t *)id, 1, SECTOR, &n);
+	outb(0xec, ide_cmd[ch] + 7);
+	s = ide_pio_in(ch, (uint8_t *)id, 1, SECTOR, &n);
 	if (s)
 		kit_fail("IDENTIFY ide%d.%d: status %x", ch, unit, s);
 	lba48 = id[100] | (uint64_t)id[101] << 16 | (uint64_t)id[102] << 32;
 	kit_printf("KIT: identify ide%d.%d: type %04x lba28 %u lba48 %llu caps %04x "
 		   "cmdset %04x mult %u irqs %d status %02x\n",
 		   ch, unit, id[0], id[60] | (uint32_t)id[61] << 16, (unsigned long long)lba48,
-		   id[49] & 0x0300, id[83] & 0x3400, id[47] & 0xff, n, cmd_status(ch));
+		   id[49] & 0x0300, id[83] & 0x3400, id[47] & 0xff, n, ide_status(ch));
 }
 
 /* Read @count sectors at @lba (PIO) and check the pattern; returns interrupts or -status. */
@@ -288,8 +132,8 @@ static int pio_read(int ch, int unit, uint64_t lba, int count, uint8_t cmd, int 
 		tf48(ch, unit, lba, count);
 	else
 		tf28(ch, unit, lba, count, true);
-	outb(cmd, cmdp[ch] + 7);
-	s = pio_in(ch, buf, count / per_irq, SECTOR * per_irq, &n);
+	outb(cmd, ide_cmd[ch] + 7);
+	s = ide_pio_in(ch, buf, count / per_irq, SECTOR * per_irq, &n);
 	if (s)
 		return -s;
 	for (int i = 0; i < count; i++)
@@ -307,53 +151,50 @@ static int pio_write(int ch, int unit, uint64_t lba, int count, uint8_t cmd, int
 		tf48(ch, unit, lba, count);
 	else
 		tf28(ch, unit, lba, count, true);
-	outb(cmd, cmdp[ch] + 7);
+	outb(cmd, ide_cmd[ch] + 7);
 	for (int b = 0; b < count / per_irq; b++) {
-		int s = wait_ready(ch), before;
+		int s = ide_wait_ready(ch), before;
 
 		if (s < 0 || !(s & SR_DRQ))
 			return -(s & 0xff);
 		for (int k = 0; k < per_irq; k++) {
 			pattern(buf, "wrt", lba + b * per_irq + k, SECTOR);
-			for (int i = 0; i < SECTOR; i += 2)
-				outw(buf[i] | buf[i + 1] << 8, cmdp[ch]);
+			ide_outsw(ch, buf, SECTOR);
 		}
-		before = irqs[ch];
-		if (wait_irq(ch, before) == 0)
+		before = ide_irqs[ch];
+		if (ide_wait_irq(ch, before) == 0)
 			nirq++;
-		inb(cmdp[ch] + 7);
+		inb(ide_cmd[ch] + 7);
 	}
 	return nirq;
 }
 
 /* ---- bus master ---- */
 
+/* Wait for the bus master's interrupt bit (a DMA's end); the BM status. */
+static int wait_bm(uint16_t b)
+{
+	uint64_t end = kit_now_us() + 500000;
+	int st;
+
+	do {
+		st = inb(b + 2);
+		if (st & BM_INTR)
+			break;
+	} while (kit_now_us() < end);
+	return st;
+}
+
 static void prd_set(int i, void *addr, uint32_t len, bool eot)
 {
-	prdt[2 * i] = (uint32_t)(uint64_t)addr;
-	prdt[2 * i + 1] = (len & 0xffff) | (eot ? PRD_EOT : 0);
+	ide_prd_set(prdt, i, addr, len, eot);
 }
 
 /* Run a DMA command; returns the ATA status, the BM status in *bms. */
 static int dma_cmd(int ch, bool to_mem, uint8_t cmd, int *bms)
 {
-	uint16_t b = bm + ch * 8;
-	int before = irqs[ch], s;
-
-	outb(0, b);
-	outb(BM_ERROR | BM_INTR, b + 2); /* clear */
-	outl((uint32_t)(uint64_t)prdt, b + 4);
-	outb(cmd, cmdp[ch] + 7);
-	outb(BM_START | (to_mem ? BM_TOMEM : 0), b);
-	if (wait_bm(b) & BM_INTR)
-		wait_irq(ch, before);
-	s = wait_ready(ch);
-	*bms = inb(b + 2);
-	outb(to_mem ? BM_TOMEM : 0, b); /* stop */
-	outb(BM_ERROR | BM_INTR, b + 2);
-	if (s >= 0)
-		s = inb(cmdp[ch] + 7);
-	return s;
+	ide_dma_start(ch, prdt, to_mem, cmd);
+	return ide_dma_end(ch, to_mem, bms);
 }
 
 static void dma_tests(void)
@@ -415,7 +256,7 @@ static void bad_dma(void)
 	tf28(0, 0, 0, 4, true);
 	s = dma_cmd(0, true, 0xc8, &bms);
 	kit_printf("KIT: [vmm] prd outside RAM: status %02x error %02x bm %02x\n", s,
-		   inb(cmdp[0] + 1), bms & 7);
+		   inb(ide_cmd[0] + 1), bms & 7);
 
 	/* No end-of-table bit: 8192 entries of 2 bytes each, a transfer of 32 KiB. */
 	for (int i = 0; i < 8192; i++)
@@ -423,14 +264,14 @@ static void bad_dma(void)
 	tf28(0, 0, 0, 64, true);
 	s = dma_cmd(0, true, 0xc8, &bms);
 	kit_printf("KIT: [vmm] prd without end bit: status %02x error %02x bm %02x\n", s,
-		   inb(cmdp[0] + 1), bms & 7);
+		   inb(ide_cmd[0] + 1), bms & 7);
 
 	/* A table shorter than the transfer. */
 	prd_set(0, buf, 2 * SECTOR, true);
 	tf28(0, 0, 0, 8, true);
 	s = dma_cmd(0, true, 0xc8, &bms);
 	kit_printf("KIT: [vmm] prd too short: status %02x error %02x bm %02x\n", s,
-		   inb(cmdp[0] + 1), bms & 7);
+		   inb(ide_cmd[0] + 1), bms & 7);
 
 	/* Still serving. */
 	memset(buf, 0, 2 * SECTOR);
@@ -452,50 +293,50 @@ static void ata_tests(void)
 	identify(0, 1);
 
 	n = pio_read(0, 0, 0, 4, 0x20, 1);
-	kit_printf("KIT: pio read lba28 4 sectors: irqs %d status %02x\n", n, cmd_status(0));
+	kit_printf("KIT: pio read lba28 4 sectors: irqs %d status %02x\n", n, ide_status(0));
 
 	/* CHS 0/1/38 is LBA 100 with 16 heads and 63 sectors a track. */
 	tf28(0, 0, 0, 1, false);
 	select_drive(0, 0, 1);
-	outb(38, cmdp[0] + 3);
-	outb(0x20, cmdp[0] + 7);
-	s = pio_in(0, buf, 1, SECTOR, &n);
+	outb(38, ide_cmd[0] + 3);
+	outb(0x20, ide_cmd[0] + 7);
+	s = ide_pio_in(0, buf, 1, SECTOR, &n);
 	kit_printf("KIT: pio read chs 0/1/38: %s irqs %d status %02x\n",
 		   s					    ? "error"
 		   : check_pattern(buf, "sec", 100, SECTOR) ? "differs"
 							    : "ok",
-		   n, cmd_status(0));
+		   n, ide_status(0));
 
 	/* SET MULTIPLE 8, READ MULTIPLE 16 sectors: two blocks. */
 	tf28(0, 0, 0, 8, true);
-	outb(0xc6, cmdp[0] + 7);
-	kit_printf("KIT: set multiple 8: status %02x\n", cmd_status(0));
+	outb(0xc6, ide_cmd[0] + 7);
+	kit_printf("KIT: set multiple 8: status %02x\n", ide_status(0));
 	n = pio_read(0, 0, 16, 16, 0xc4, 8);
-	kit_printf("KIT: read multiple 16 sectors: irqs %d status %02x\n", n, cmd_status(0));
+	kit_printf("KIT: read multiple 16 sectors: irqs %d status %02x\n", n, ide_status(0));
 
 	n = pio_write(0, 0, 200, 2, 0x30, 1);
-	kit_printf("KIT: pio write 2 sectors: irqs %d status %02x\n", n, cmd_status(0));
+	kit_printf("KIT: pio write 2 sectors: irqs %d status %02x\n", n, ide_status(0));
 	n = pio_read(0, 1, SLAVE_LBA48 + 1, 2, 0x24, 1);
-	kit_printf("KIT: pio read ext above 128 GiB: irqs %d status %02x\n", n, cmd_status(0));
+	kit_printf("KIT: pio read ext above 128 GiB: irqs %d status %02x\n", n, ide_status(0));
 	tf28(0, 1, 0, 2, true);
-	outb(0xc6, cmdp[0] + 7);
-	cmd_status(0);
+	outb(0xc6, ide_cmd[0] + 7);
+	ide_status(0);
 	n = pio_write(0, 1, SLAVE_LBA48 + 20, 4, 0x39, 2);
-	kit_printf("KIT: write multiple ext 4 sectors: irqs %d status %02x\n", n, cmd_status(0));
+	kit_printf("KIT: write multiple ext 4 sectors: irqs %d status %02x\n", n, ide_status(0));
 
 	select_drive(0, 0, 0);
-	outb(0xe7, cmdp[0] + 7);
-	kit_printf("KIT: flush cache: status %02x\n", cmd_status(0));
-	outb(0xea, cmdp[0] + 7);
-	kit_printf("KIT: flush cache ext: status %02x\n", cmd_status(0));
+	outb(0xe7, ide_cmd[0] + 7);
+	kit_printf("KIT: flush cache: status %02x\n", ide_status(0));
+	outb(0xea, ide_cmd[0] + 7);
+	kit_printf("KIT: flush cache ext: status %02x\n", ide_status(0));
 
 	/* An unknown command and a read past the end: aborted. */
-	outb(0x4f, cmdp[0] + 7);
-	s = cmd_status(0);
-	kit_printf("KIT: unknown command: status %02x error %02x\n", s, inb(cmdp[0] + 1));
+	outb(0x4f, ide_cmd[0] + 7);
+	s = ide_status(0);
+	kit_printf("KIT: unknown command: status %02x error %02x\n", s, inb(ide_cmd[0] + 1));
 	tf28(0, 0, 16384, 1, true);
-	outb(0x20, cmdp[0] + 7);
-	s = cmd_status(0);
+	outb(0x20, ide_cmd[0] + 7);
+	s = ide_status(0);
 	kit_printf("KIT: read past the end: status %s\n", s & SR_ERR ? "error" : "ok");
 }
 
@@ -510,53 +351,53 @@ static int packet(const uint8_t *cdb, uint8_t *dst, uint16_t limit, bool dma)
 	uint16_t w;
 
 	select_drive(ch, 0, 0);
-	outb(dma ? 1 : 0, cmdp[ch] + 1);
-	outb(limit, cmdp[ch] + 4);
-	outb(limit >> 8, cmdp[ch] + 5);
-	outb(0xa0, cmdp[ch] + 7);
-	s = wait_ready(ch);
+	outb(dma ? 1 : 0, ide_cmd[ch] + 1);
+	outb(limit, ide_cmd[ch] + 4);
+	outb(limit >> 8, ide_cmd[ch] + 5);
+	outb(0xa0, ide_cmd[ch] + 7);
+	s = ide_wait_ready(ch);
 	if (s < 0 || !(s & SR_DRQ))
 		kit_fail("PACKET: no DRQ for the packet (status %x)", s);
 	for (int i = 0; i < 12; i += 2)
-		outw(cdb[i] | cdb[i + 1] << 8, cmdp[ch]);
+		outw(cdb[i] | cdb[i + 1] << 8, ide_cmd[ch]);
 	if (dma) {
-		int bms, before = irqs[ch];
-		uint16_t b = bm + 8;
+		int bms, before = ide_irqs[ch];
+		uint16_t b = ide_bm + 8;
 
 		outb(0, b);
 		outb(BM_ERROR | BM_INTR, b + 2);
 		outl((uint32_t)(uint64_t)prdt, b + 4);
 		outb(BM_START | BM_TOMEM, b);
 		if (wait_bm(b) & BM_INTR)
-			wait_irq(ch, before);
-		s = wait_ready(ch);
+			ide_wait_irq(ch, before);
+		s = ide_wait_ready(ch);
 		bms = inb(b + 2);
 		outb(BM_TOMEM, b);
 		outb(BM_ERROR | BM_INTR, b + 2);
-		s = inb(cmdp[ch] + 7);
+		s = inb(ide_cmd[ch] + 7);
 		if (s & SR_ERR)
 			return -1;
 		return bms & BM_INTR ? 1 : 0;
 	}
 	for (;;) {
-		int before = irqs[ch], n;
+		int before = ide_irqs[ch], n;
 
-		wait_irq(ch, before);
-		s = wait_ready(ch);
+		ide_wait_irq(ch, before);
+		s = ide_wait_ready(ch);
 		if (s < 0)
 			kit_fail("PACKET: BSY");
-		s = inb(cmdp[ch] + 7);
+		s = inb(ide_cmd[ch] + 7);
 		if (s & SR_ERR) {
-			uint8_t e = inb(cmdp[ch] + 1);
+			uint8_t e = inb(ide_cmd[ch] + 1);
 
 			sense_key = e >> 4;
 			return -1;
 		}
 		if (!(s & SR_DRQ))
 			return len;
-		n = inb(cmdp[ch] + 4) | inb(cmdp[ch] + 5) << 8;
+		n = inb(ide_cmd[ch] + 4) | inb(ide_cmd[ch] + 5) << 8;
 		for (int i = 0; i < n; i += 2) {
-			w = inw(cmdp[ch]);
+			w = inw(ide_cmd[ch]);
 			dst[len + i] = w;
 			dst[len + i + 1] = w >> 8;
 		}
@@ -588,14 +429,14 @@ static void atapi_tests(void)
 
 	/* IDENTIFY is aborted by a packet device; IDENTIFY PACKET answers. */
 	select_drive(1, 0, 0);
-	outb(0xec, cmdp[1] + 7);
-	s = cmd_status(1);
-	kit_printf("KIT: cd identify: status %02x error %02x sig %02x %02x\n", s, inb(cmdp[1] + 1),
-		   inb(cmdp[1] + 4), inb(cmdp[1] + 5));
-	outb(0xa1, cmdp[1] + 7);
-	s = pio_in(1, (uint8_t *)id, 1, SECTOR, &n);
+	outb(0xec, ide_cmd[1] + 7);
+	s = ide_status(1);
+	kit_printf("KIT: cd identify: status %02x error %02x sig %02x %02x\n", s,
+		   inb(ide_cmd[1] + 1), inb(ide_cmd[1] + 4), inb(ide_cmd[1] + 5));
+	outb(0xa1, ide_cmd[1] + 7);
+	s = ide_pio_in(1, (uint8_t *)id, 1, SECTOR, &n);
 	kit_printf("KIT: identify packet: %04x caps %04x status %02x\n", s ? 0 : id[0],
-		   id[49] & 0x0300, cmd_status(1));
+		   id[49] & 0x0300, ide_status(1));
 
 	/* TEST UNIT READY until no unit attention is left. */
 	memset(cdb, 0, 12);
@@ -706,8 +547,7 @@ static void atapi_tests(void)
 
 void kit_main(void)
 {
-	kit_isa_irq(14, on_irq14);
-	kit_isa_irq(15, on_irq15);
+	ide_irq_on();
 	find_ide();
 	soft_reset(0);
 	signature(0, 0);
