@@ -8,29 +8,13 @@
 # the vmm/QEMU ratios. Asserts nothing. BENCH_BLK_MS sets each phase's time.
 set -u
 cd "$(dirname "$0")/../.."
-VMM=build/vmm
-G=build/guest
-QEMU=${QEMU:-qemu-system-x86_64}
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
 MS=${BENCH_BLK_MS:-3000}
 IMG=${BENCH_BLK_IMG:-/var/tmp/vmm-bench-blk.img}
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: no /dev/kvm"
-	exit 0
-fi
-have_qemu=1
-command -v "$QEMU" >/dev/null || { echo "note: $QEMU not found; vmm numbers only"; have_qemu=0; }
-QBIOS=()
-for dir in $("$QEMU" -L help 2>/dev/null); do
-	[ -f "$dir/qboot.rom" ] && QBIOS=(-bios qboot.rom) && break
-done
-
 echo "== virtio-blk: 1 GiB raw image $IMG, ${MS} ms per phase"
-if [ "$(stat -c %s "$IMG" 2>/dev/null)" != 1073741824 ]; then
-	rm -f "$IMG"
-	# Real data blocks, not a hole: reads must reach the page cache or disk.
-	dd if=/dev/zero of="$IMG" bs=1M count=1024 status=none conv=fsync
-fi
+bench_image "$IMG"
 trap 'rm -f "$IMG"' EXIT
 
 out=/tmp/vmm-bench-blk.$$

@@ -14,30 +14,14 @@
 # nothing. BENCH_EN_MS sets each run's time (default 3000).
 set -u
 cd "$(dirname "$0")/../.."
-VMM=build/vmm
-G=build/guest
-QEMU=${QEMU:-qemu-system-x86_64}
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
 MS=${BENCH_EN_MS:-3000}
 REPS=${BENCH_EN_REPS:-3}
 IMG=${BENCH_EN_IMG:-/var/tmp/vmm-bench-enlight.img}
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "SKIP: no /dev/kvm"
-	exit 0
-fi
-have_qemu=1
-command -v "$QEMU" >/dev/null || { echo "note: $QEMU not found; vmm numbers only"; have_qemu=0; }
-QBIOS=()
-for dir in $("$QEMU" -L help 2>/dev/null); do
-	[ -f "$dir/qboot.rom" ] && QBIOS=(-bios qboot.rom) && break
-done
-
 echo "== enlightened IDE: 4 KiB random I/O, 1 GiB raw image $IMG, ${MS} ms a run"
-if [ "$(stat -c %s "$IMG" 2>/dev/null)" != 1073741824 ]; then
-	rm -f "$IMG"
-	# Real data blocks, not a hole: reads must reach the page cache or disk.
-	dd if=/dev/zero of="$IMG" bs=1M count=1024 status=none conv=fsync
-fi
+bench_image "$IMG"
 out=/tmp/vmm-bench-enlight.$$
 trap 'rm -f "$IMG" "$out"' EXIT
 declare -A IOPS EXITS KICKS
