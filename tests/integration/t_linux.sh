@@ -17,7 +17,7 @@ own_work=${WORK:+no} # set: run.sh's $WORK, which must outlive this script
 
 # shellcheck source=tests/integration/linux_lib.sh
 . "$(dirname "$0")/linux_lib.sh"
-RUN_TIMEOUT=${LINUX_TIMEOUT:-1500}
+RUN_TIMEOUT=${LINUX_TIMEOUT:-2400} # a hang guard: 744-972 s seen here
 one_cpu_ms=
 
 # The guest gets every virtio device (disk, network, console, rng), and no
