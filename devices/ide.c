@@ -1250,29 +1250,16 @@ static void bm_write_byte(struct ide_channel *ch, unsigned int reg, uint8_t v)
 	}
 }
 
-/* One register access, counted for the selected drive of the channel it starts in. */
-static void bm_count(struct ide_ctrl *c, uint64_t off)
-{
-	struct ide_channel *ch;
-
-	if (off >= BM_BAR_SIZE)
-		return;
-	ch = &c->ch[off >> 3];
-	pthread_mutex_lock(&ch->lock);
-	ch->drive[ch->cur].st_exits++;
-	pthread_mutex_unlock(&ch->lock);
-}
-
 uint64_t ide_bm_read(struct ide_ctrl *c, uint64_t off, unsigned int len)
 {
 	uint64_t v = 0;
-
-	bm_count(c, off);
 
 	for (unsigned int i = 0; i < len && off + i < BM_BAR_SIZE; i++) {
 		struct ide_channel *ch = &c->ch[(off + i) >> 3];
 
 		pthread_mutex_lock(&ch->lock);
+		if (!i) /* one access: counted for the channel it starts in */
+			ch->drive[ch->cur].st_exits++;
 		v |= (uint64_t)bm_read_byte(ch, (off + i) & 7) << (8 * i);
 		pthread_mutex_unlock(&ch->lock);
 	}
@@ -1281,11 +1268,12 @@ uint64_t ide_bm_read(struct ide_ctrl *c, uint64_t off, unsigned int len)
 
 void ide_bm_write(struct ide_ctrl *c, uint64_t off, uint64_t val, unsigned int len)
 {
-	bm_count(c, off);
 	for (unsigned int i = 0; i < len && off + i < BM_BAR_SIZE; i++) {
 		struct ide_channel *ch = &c->ch[(off + i) >> 3];
 
 		pthread_mutex_lock(&ch->lock);
+		if (!i)
+			ch->drive[ch->cur].st_exits++;
 		bm_write_byte(ch, (off + i) & 7, val >> (8 * i));
 		pthread_mutex_unlock(&ch->lock);
 	}
