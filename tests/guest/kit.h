@@ -57,6 +57,19 @@ static inline void outb(uint8_t v, uint16_t port)
 	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
+/* CMOS RAM through the RTC's index/data ports (0x70/0x71): boot counters etc. */
+static inline uint8_t cmos_read(uint8_t reg)
+{
+	outb(reg, 0x70);
+	return inb(0x71);
+}
+
+static inline void cmos_write(uint8_t reg, uint8_t v)
+{
+	outb(reg, 0x70);
+	outb(v, 0x71);
+}
+
 static inline void outw(uint16_t v, uint16_t port)
 {
 	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));

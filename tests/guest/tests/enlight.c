@@ -35,15 +35,13 @@
 #include "kit.h"
 #include "virtio.h"
 
-#define SECTOR	   IDE_SECTOR
-#define STRAY_LBA  400
-#define STRAY_MAX  4096
-#define LOAD_LBA   2048
-#define LOAD_SECS  32768
-#define LOAD_PRDS  (LOAD_SECS * SECTOR / 65536)
-#define CMOS_INDEX 0x70
-#define CMOS_DATA  0x71
-#define CMOS_BOOT  0x50
+#define SECTOR	  IDE_SECTOR
+#define STRAY_LBA 400
+#define STRAY_MAX 4096
+#define LOAD_LBA  2048
+#define LOAD_SECS 32768
+#define LOAD_PRDS (LOAD_SECS * SECTOR / 65536)
+#define CMOS_BOOT 0x50
 
 #define ATA_READ       0x20
 #define ATA_WRITE      0x30
@@ -66,18 +64,6 @@ static const char *const res_names[] = { "OK",	     "DENIED",	 "NO_HELLO",
 static const char *res(uint32_t r)
 {
 	return r < sizeof(res_names) / sizeof(res_names[0]) ? res_names[r] : "?";
-}
-
-static uint8_t cmos_read(uint8_t reg)
-{
-	outb(reg, CMOS_INDEX);
-	return inb(CMOS_DATA);
-}
-
-static void cmos_write(uint8_t reg, uint8_t v)
-{
-	outb(reg, CMOS_INDEX);
-	outb(v, CMOS_DATA);
 }
 
 /* Sectors [s, s + n) of "TAG%012u\n" x 32 at p (the host's `records`). */

@@ -7,21 +7,7 @@
  */
 #include "kit.h"
 
-#define CMOS_INDEX	0x70
-#define CMOS_DATA	0x71
 #define CMOS_BOOT_COUNT 0x50
-
-static uint8_t cmos_read(uint8_t reg)
-{
-	outb(reg, CMOS_INDEX);
-	return inb(CMOS_DATA);
-}
-
-static void cmos_write(uint8_t reg, uint8_t v)
-{
-	outb(reg, CMOS_INDEX);
-	outb(v, CMOS_DATA);
-}
 
 static void ap_main(int cpu)
 {
